@@ -82,6 +82,9 @@ type Info struct {
 	// MTime is every timestamp in the package (SOURCE_DATE_EPOCH).
 	MTime time.Time
 
+	// Signing, when set, asks the writer to sign the package.
+	Signing *Signing
+
 	// Properties carries format-specific extras, e.g. for rpkg:
 	// rudder_version, jar_files, depends_binary, content mappings.
 	Properties map[string]string
@@ -94,4 +97,13 @@ type Packager interface {
 	// FileName is the conventional file name of the package,
 	// e.g. backplane-0.26.0acme-1.el8.x86_64.rpm.
 	FileName(info *Info) string
+}
+
+// Signing names an OpenPGP private key for writers that sign packages.
+// The key's bytes stay in a file so that they never appear in an Info
+// that is printed or logged.
+type Signing struct {
+	KeyFile    string // armored or binary private key
+	Passphrase string // never logged
+	KeyID      string // optional, long hex id
 }
