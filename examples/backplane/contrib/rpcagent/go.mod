@@ -1,0 +1,3 @@
+module github.com/acme/backplane-rpcagent
+
+go 1.26

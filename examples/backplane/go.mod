@@ -1,0 +1,3 @@
+module github.com/acme/backplane
+
+go 1.26
