@@ -27,6 +27,10 @@ type Spec struct {
 // Flavour is one top-level build of a spec, such as foss or acme.
 type Flavour struct {
 	Name string
+	// Product names the release: the packages' defaults "name" property
+	// when set, else the base name of the project directory (the spec
+	// file's ../..). It prefixes the source tarball and default outputs.
+	Product string
 	// CompileTargets sorted by name, defaults already merged.
 	CompileTargets []*CompileTarget
 	// Packages sorted by name, defaults already merged.
@@ -40,8 +44,9 @@ type CompileTarget struct {
 	Arch  string // GOARCH
 	ARM   string // GOARM, only for arch arm
 	AMD64 string // GOAMD64, default v1 for arch amd64
-	// Output is the binary's file name pattern; {{version}}, {{os}} and
-	// {{arch}} are expanded by OutputName.
+	// Output is the binary's file name pattern; {{version}}, {{os}},
+	// {{arch}} and {{arm}} are expanded by OutputName. Parse sets the
+	// default, <product>-{{version}}-{{os}}-{{arch}}, when the spec has none.
 	Output string
 	// Flags maps flags_map names to values; Version, SHA and BuildTime
 	// are filled by packyard and may not be set here.
