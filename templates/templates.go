@@ -1,0 +1,596 @@
+// Package templates holds the embedded default package templates and
+// renders a template, with a package's properties, into the pack.Info a
+// format writer consumes.
+//
+// A template is a directory templates/<family>/<name>/ next to
+// templates/<family>/global/. Both hold a template.yaml (see Spec) and the
+// files it names. A file of <name>/ overrides the same file of global/,
+// and a project's packager/templates/<family>/<name|global>/FILE overrides
+// the embedded file of the same path, file by file. The two template.yaml
+// files that result are merged key by key, <name> over global.
+//
+// Files are Go text/template documents. Every property is available as
+// {{.prop}} and, as in Choria's packager, as a function {{cpkg_prop}}.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/pack"
+)
+
+//go:embed el debian rudder tarball
+var embedded embed.FS
+
+// ProjectDir is where a project keeps its own templates, relative to its
+// root.
+const ProjectDir = "packager/templates"
+
+// Version is the product version in every spelling a template needs. It
+// mirrors what package version resolves, as plain values, so that this
+// package depends on nothing but the models.
+type Version struct {
+	Product string // e.g. 1.2.0-rc1.3-gabcd, the tarball's spelling
+	RPM     string // e.g. 1.2.0~rc1.3_gabcd
+	Deb     string // e.g. 1.2.0~rc1.3+gabcd
+	Commit  string // full commit id, may be empty outside git
+	// Time is the commit time (SOURCE_DATE_EPOCH): every timestamp of
+	// the package.
+	Time time.Time
+}
+
+// Input is what Render needs for one package.
+type Input struct {
+	// ProjectDir is the project's root; its packager/templates overrides
+	// the embedded templates. Empty means embedded templates only.
+	ProjectDir string
+	// Package is the spec's package: its template and properties.
+	Package *buildspec.Package
+	// Product is the product's name, the default of the name property.
+	Product string
+	Version Version
+	// Binary is the host path of the compiled binary to ship.
+	Binary string
+}
+
+// Rendered is a template rendered for one package.
+type Rendered struct {
+	// Format is the writer to use: rpm, deb, rpkg or tar.
+	Format string
+	// Info describes the package; Signing is left for the caller.
+	Info *pack.Info
+}
+
+// MissingPropertyError reports a required property that a package does
+// not set.
+type MissingPropertyError struct {
+	Package  string
+	Template string
+	Property string
+}
+
+func (e *MissingPropertyError) Error() string {
+	return fmt.Sprintf("package %s: template %s requires property %q", e.Package, e.Template, e.Property)
+}
+
+var templateName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*/[a-z0-9][a-z0-9_.-]*$`)
+
+// source is the layered file system of one template.
+type source struct {
+	project  string // <project>/packager/templates, or ""
+	template string // family/name
+	family   string
+}
+
+func newSource(projectDir, tmpl string) (*source, error) {
+	if !templateName.MatchString(tmpl) || strings.Contains(tmpl, "..") {
+		return nil, fmt.Errorf("template %q: want <family>/<name>, e.g. el/el8", tmpl)
+	}
+	family, name, _ := strings.Cut(tmpl, "/")
+	if name == "global" {
+		return nil, fmt.Errorf("template %q: global is the shared part of a family, not a template", tmpl)
+	}
+	s := &source{template: tmpl, family: family}
+	if projectDir != "" {
+		s.project = filepath.Join(projectDir, filepath.FromSlash(ProjectDir))
+	}
+	return s, nil
+}
+
+// readOne reads family/dir/file from the project, else the embedded
+// templates. It returns the name it read for messages and fs.ErrNotExist
+// when neither has it.
+func (s *source) readOne(dir, file string) ([]byte, string, error) {
+	rel := path.Join(s.family, dir, file)
+	if s.project != "" {
+		p := filepath.Join(s.project, filepath.FromSlash(rel))
+		b, err := os.ReadFile(p)
+		if err == nil {
+			return b, p, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("template %s: %w", s.template, err)
+		}
+	}
+	b, err := embedded.ReadFile(rel)
+	if err != nil {
+		return nil, "", fs.ErrNotExist
+	}
+	return b, "embedded:templates/" + rel, nil
+}
+
+// read finds a template file: <name>/ before global/.
+func (s *source) read(file string) ([]byte, string, error) {
+	clean := path.Clean(file)
+	if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return nil, "", fmt.Errorf("template %s: file %q must stay inside the template", s.template, file)
+	}
+	_, name, _ := strings.Cut(s.template, "/")
+	for _, dir := range []string{name, "global"} {
+		b, where, err := s.readOne(dir, clean)
+		if err == nil {
+			return b, where, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, "", err
+		}
+	}
+	return nil, "", fmt.Errorf("template %s: file %s not found in %s or %s/global", s.template, clean, s.template, s.family)
+}
+
+// spec loads and merges the family's global template.yaml and the
+// template's own.
+func (s *source) spec() (*Spec, error) {
+	_, name, _ := strings.Cut(s.template, "/")
+	own, where, err := s.readOne(name, "template.yaml")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("template %s: no such template (no %s/template.yaml in %s or the embedded templates)", s.template, s.template, ProjectDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	over, err := parseSpec(where, own)
+	if err != nil {
+		return nil, err
+	}
+	base := &Spec{}
+	if g, gwhere, err := s.readOne("global", "template.yaml"); err == nil {
+		if base, err = parseSpec(gwhere, g); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	m := merge(base, over)
+	if m.Format == "" {
+		return nil, fmt.Errorf("%s: no format set here or in %s/global", where, s.family)
+	}
+	return m, nil
+}
+
+// Load returns the merged template.yaml of a template, with a project's
+// overrides applied.
+func Load(projectDir, tmpl string) (*Spec, error) {
+	s, err := newSource(projectDir, tmpl)
+	if err != nil {
+		return nil, err
+	}
+	return s.spec()
+}
+
+// FormatOf returns the package format a template produces, for planning.
+func FormatOf(projectDir, tmpl string) (string, error) {
+	s, err := Load(projectDir, tmpl)
+	if err != nil {
+		return "", err
+	}
+	return s.Format, nil
+}
+
+// Names lists the embedded templates as family/name, sorted.
+func Names() []string {
+	var out []string
+	_ = fs.WalkDir(embedded, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && path.Base(p) == "template.yaml" {
+			if dir := path.Dir(p); path.Base(dir) != "global" {
+				out = append(out, dir)
+			}
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// renderer renders the strings and files of one package's template.
+type renderer struct {
+	src  *source
+	data map[string]string
+	fns  template.FuncMap
+}
+
+func (r *renderer) render(name, text string) (string, error) {
+	t, err := template.New(name).Option("missingkey=error").Funcs(r.fns).Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("template %s: %w", r.src.template, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, r.data); err != nil {
+		return "", fmt.Errorf("template %s: %w", r.src.template, err)
+	}
+	return b.String(), nil
+}
+
+// line renders a one-line value, trimmed.
+func (r *renderer) line(name, text string) (string, error) {
+	s, err := r.render(name, text)
+	return strings.TrimSpace(s), err
+}
+
+func (r *renderer) list(name string, items []string) ([]string, error) {
+	var out []string
+	for i, it := range items {
+		s, err := r.line(fmt.Sprintf("%s[%d]", name, i), it)
+		if err != nil {
+			return nil, err
+		}
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Render renders the package's template into a pack.Info.
+func Render(in Input) (*Rendered, error) {
+	if in.Package == nil {
+		return nil, errors.New("render: no package")
+	}
+	src, err := newSource(in.ProjectDir, in.Package.Template)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	spec, err := src.spec()
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	data, err := properties(in, spec)
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{src: src, data: data, fns: funcs(data)}
+	info, err := r.info(in, spec)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	return &Rendered{Format: spec.Format, Info: info}, nil
+}
+
+// properties merges the template's defaults, the package's properties
+// and the built-in values, and checks the required ones.
+func properties(in Input, spec *Spec) (map[string]string, error) {
+	data := map[string]string{}
+	for k, v := range spec.Properties {
+		data[k] = v
+	}
+	for k, v := range in.Package.Properties {
+		data[k] = v
+	}
+	if data["name"] == "" {
+		data["name"] = in.Product
+	}
+	if data["release"] == "" {
+		data["release"] = "1"
+	}
+	for _, k := range []string{"dist", "target_arch"} {
+		if _, ok := data[k]; !ok {
+			data[k] = ""
+		}
+	}
+	data["arch"] = data["target_arch"]
+	data["product"] = in.Product
+	data["product_version"] = in.Version.Product
+	data["rpm_version"] = in.Version.RPM
+	data["deb_version"] = in.Version.Deb
+	data["commit"] = in.Version.Commit
+	data["binary"] = in.Binary
+	t := in.Version.Time.UTC()
+	data["build_time"] = t.Format(time.RFC3339)
+	data["year"] = strconv.Itoa(t.Year())
+	switch spec.Format {
+	case FormatRPM:
+		data["version"] = in.Version.RPM
+	case FormatDeb:
+		data["version"] = in.Version.Deb
+	default:
+		data["version"] = in.Version.Product
+	}
+	for _, p := range spec.RequiredProperties {
+		if strings.TrimSpace(data[p]) == "" {
+			return nil, &MissingPropertyError{Package: in.Package.Name, Template: in.Package.Template, Property: p}
+		}
+	}
+	if rv := data["rudder_version"]; rv != "" {
+		mm, err := majorMinor(in.Version.Product)
+		if err != nil {
+			return nil, fmt.Errorf("package %s: rudder plugin version: %w", in.Package.Name, err)
+		}
+		data["rpkg_version"] = rv + "-" + mm
+	}
+	return data, nil
+}
+
+var leadingMajorMinor = regexp.MustCompile(`^(\d+)(?:\.(\d+))?`)
+
+// majorMinor is the "<major>.<minor>" of a product version, the plugin
+// part of a Rudder plugin's version.
+func majorMinor(v string) (string, error) {
+	m := leadingMajorMinor.FindStringSubmatch(v)
+	if m == nil {
+		return "", fmt.Errorf("version %q does not start with a number", v)
+	}
+	minor := m[2]
+	if minor == "" {
+		minor = "0"
+	}
+	return m[1] + "." + minor, nil
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// funcs gives every property as cpkg_<prop>, Choria's spelling.
+func funcs(data map[string]string) template.FuncMap {
+	fm := template.FuncMap{
+		// join and split help scripts loop over lists held in one property.
+		"split":      strings.Fields,
+		"join":       strings.Join,
+		"quote":      shellQuote,
+		"hasPrefix":  strings.HasPrefix,
+		"trimPrefix": strings.TrimPrefix,
+	}
+	for k, v := range data {
+		if identifier.MatchString(k) {
+			v := v
+			fm["cpkg_"+k] = func() string { return v }
+		}
+	}
+	return fm
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func (r *renderer) info(in Input, spec *Spec) (*pack.Info, error) {
+	is := spec.Info
+	info := &pack.Info{
+		Platform: "linux",
+		MTime:    in.Version.Time.UTC(),
+	}
+	fields := []struct {
+		name string
+		tmpl string
+		def  string
+		dst  *string
+	}{
+		{"name", is.Name, "{{.name}}", &info.Name},
+		{"version", is.Version, "{{.version}}", &info.Version},
+		{"release", is.Release, "{{.release}}", &info.Release},
+		{"epoch", is.Epoch, "", &info.Epoch},
+		{"arch", is.Arch, "{{.arch}}", &info.Arch},
+		{"summary", is.Summary, "", &info.Summary},
+		{"maintainer", is.Maintainer, "", &info.Maintainer},
+		{"vendor", is.Vendor, "", &info.Vendor},
+		{"homepage", is.Homepage, "", &info.Homepage},
+		{"license", is.License, "", &info.License},
+		{"group", is.Group, "", &info.Group},
+		{"section", is.Section, "", &info.Section},
+		{"priority", is.Priority, "", &info.Priority},
+		{"dist", is.Dist, "", &info.Dist},
+	}
+	for _, f := range fields {
+		s, err := r.line("info."+f.name, pick(f.tmpl, f.def))
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = s
+	}
+	if spec.Format == FormatRpkg || spec.Format == FormatTar {
+		info.Release = ""
+	}
+	var err error
+	if info.Description, err = r.render("info.description", is.Description); err != nil {
+		return nil, err
+	}
+	info.Description = strings.TrimSpace(info.Description)
+	if info.ChangelogText, err = r.render("info.changelog", is.Changelog); err != nil {
+		return nil, err
+	}
+	info.ChangelogText = strings.TrimSpace(info.ChangelogText)
+	lists := []struct {
+		name string
+		in   []string
+		dst  *[]string
+	}{
+		{"depends", is.Depends, &info.Depends},
+		{"recommends", is.Recommends, &info.Recommends},
+		{"provides", is.Provides, &info.Provides},
+		{"conflicts", is.Conflicts, &info.Conflicts},
+		{"replaces", is.Replaces, &info.Replaces},
+	}
+	for _, l := range lists {
+		if *l.dst, err = r.list("info."+l.name, l.in); err != nil {
+			return nil, err
+		}
+	}
+	if info.Contents, err = r.contents(in, spec); err != nil {
+		return nil, err
+	}
+	if info.Scripts, err = r.scripts(spec.Scripts); err != nil {
+		return nil, err
+	}
+	if len(spec.Extra) > 0 {
+		info.Properties = map[string]string{}
+		keys := make([]string, 0, len(spec.Extra))
+		for k := range spec.Extra {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v, err := r.line("extra."+k, spec.Extra[k])
+			if err != nil {
+				return nil, err
+			}
+			if v != "" {
+				info.Properties[k] = v
+			}
+		}
+	}
+	if info.Name == "" || info.Version == "" {
+		return nil, fmt.Errorf("template %s: rendered an empty package name or version", r.src.template)
+	}
+	return info, nil
+}
+
+func isBinaryMarker(src string) bool {
+	s := strings.Join(strings.Fields(src), "")
+	return s == "{{binary}}" || s == "{{cpkg_binary}}" || s == "{{.binary}}"
+}
+
+func (r *renderer) contents(in Input, spec *Spec) ([]pack.Content, error) {
+	var out []pack.Content
+	seen := map[string]string{}
+	for i := range spec.Contents {
+		c := &spec.Contents[i]
+		if c.When != "" {
+			w, err := r.render(c.where()+" when", c.When)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			if !truthy(w) {
+				continue
+			}
+		}
+		dst, err := r.line(c.where()+" dst", c.Dst)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.where(), err)
+		}
+		if !path.IsAbs(dst) || path.Clean(dst) != dst {
+			return nil, fmt.Errorf("%s: dst %q must be a clean absolute path", c.where(), dst)
+		}
+		if prev, ok := seen[dst]; ok {
+			return nil, fmt.Errorf("%s: dst %s already shipped by %s", c.where(), dst, prev)
+		}
+		seen[dst] = c.where()
+		pc := pack.Content{Destination: dst, Type: pack.File}
+		if c.Type != "" {
+			pc.Type = pack.ContentType(c.Type)
+		}
+		for _, f := range []struct {
+			in  string
+			out *string
+		}{{c.Owner, &pc.Owner}, {c.Group, &pc.Group}} {
+			v, err := r.line(c.where()+" owner", f.in)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			*f.out = pick(v, "root")
+		}
+		mode := fs.FileMode(0o644)
+		switch {
+		case pc.Type == pack.Dir:
+			mode = 0o755
+		case pc.Type == pack.Symlink:
+			mode = 0o777
+			if pc.Source, err = r.line(c.where()+" src", c.Src); err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+		case isBinaryMarker(c.Src):
+			if in.Binary == "" {
+				return nil, fmt.Errorf("%s: ships the binary but no binary was given", c.where())
+			}
+			pc.Source = in.Binary
+			mode = 0o755
+		default:
+			name, err := r.line(c.where()+" src", c.Src)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			b, where, err := r.src.read(name)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			if !c.Verbatim {
+				s, err := r.render(where, string(b))
+				if err != nil {
+					return nil, err
+				}
+				b = []byte(s)
+			}
+			pc.Data = b
+		}
+		if c.Mode != "" {
+			mode, _ = parseMode(c.Mode) // validated when parsed
+		}
+		pc.Mode = mode
+		out = append(out, pc)
+	}
+	return out, nil
+}
+
+func (r *renderer) scripts(s ScriptsSpec) (pack.Scripts, error) {
+	var out pack.Scripts
+	for _, h := range []struct {
+		file string
+		dst  *string
+	}{
+		{s.PreInstall, &out.PreInstall},
+		{s.PostInstall, &out.PostInstall},
+		{s.PreRemove, &out.PreRemove},
+		{s.PostRemove, &out.PostRemove},
+		{s.PostTrans, &out.PostTrans},
+	} {
+		if h.file == "" {
+			continue
+		}
+		b, where, err := r.src.read(h.file)
+		if err != nil {
+			return out, err
+		}
+		text, err := r.render(where, string(b))
+		if err != nil {
+			return out, err
+		}
+		// A script that renders to nothing but a shebang and blank
+		// lines is left out: the package then has no such scriptlet.
+		if hasCommands(text) {
+			*h.dst = text
+		}
+	}
+	return out, nil
+}
+
+func hasCommands(script string) bool {
+	for _, l := range strings.Split(script, "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "#") && l != "set -e" {
+			return true
+		}
+	}
+	return false
+}
