@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// packyardBin is the packyard binary the acceptance tests run, built once
+// by TestMain: pre commands call it through go generate, so it must be a
+// real executable on PATH.
+var packyardBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "packyard-bin-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	packyardBin = filepath.Join(dir, "packyard")
+	out, err := exec.Command("go", "build", "-o", packyardBin, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building packyard: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// repoRoot is the root of this repository.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// packyard runs the binary in dir with PATH leading to it.
+func packyard(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(packyardBin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(packyardBin)+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// copyDir copies src to dst with cp -a, the way a user copies a tree.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, c := range []string{"build", "plan", "codegen", "compile", "source", "version", "package", "rpmspec", "checksums", "verify", "inspect"} {
+		r := packyard(t, t.TempDir(), nil, c, "--help")
+		if r.code != 0 || !strings.Contains(r.stdout, "Usage:") || !strings.Contains(r.stdout, "packyard "+c) {
+			t.Errorf("%s --help: code %d\n%s%s", c, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestProgressLines(t *testing.T) {
+	dir := t.TempDir()
+	r := packyard(t, repoRoot(t), nil, "source", "--source", "examples/backplane", "--build", "acme", "--version", "0.26.0acme", "--out", dir)
+	if r.code != 0 {
+		t.Fatalf("source: %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "start source\n") || !strings.Contains(r.stderr, "done  source (") {
+		t.Errorf("progress lines missing:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stderr, "\x1b[") {
+		t.Errorf("colour with NO_COLOR set:\n%q", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "backplane-0.26.0acme.tar.gz")); err != nil {
+		t.Error(err)
+	}
+}
+
+// buildAcme runs the engine-less build of the example and returns dist/.
+func buildAcme(t *testing.T, cwd, source string, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "dist")
+	args := append([]string{"build", "--source", source, "--build", "acme", "--version", "0.26.0acme", "--out", out}, extra...)
+	r := packyard(t, cwd, nil, args...)
+	if r.code != 0 {
+		t.Fatalf("packyard %s: exit %d\n%s\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return out
+}
+
+func TestBuildExampleAcme(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example")
+	}
+	root := repoRoot(t)
+	dist := buildAcme(t, root, "examples/backplane")
+
+	for _, f := range []string{
+		"backplane-0.26.0acme.tar.gz",
+		"binaries/backplane-0.26.0acme-linux-amd64",
+		"binaries/backplane-0.26.0acme-linux-arm64",
+	} {
+		if _, err := os.Stat(filepath.Join(dist, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	bin := filepath.Join(dist, "binaries/backplane-0.26.0acme-linux-amd64")
+	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		out, err := exec.Command(bin, "buildinfo").CombinedOutput()
+		if err != nil {
+			t.Fatalf("buildinfo: %v\n%s", err, out)
+		}
+		head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"0.26.0acme", strings.TrimSpace(string(head)), "/etc/acme/backplane/provisioning.jwt", "rpcagent", "github.com/acme/backplane-rpcagent", "ping", "health"} {
+			if !bytes.Contains(out, []byte(want)) {
+				t.Errorf("buildinfo lacks %q:\n%s", want, out)
+			}
+		}
+	}
+	mod, err := exec.Command("go", "version", "-m", bin).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go version -m: %v\n%s", err, mod)
+	}
+	if !bytes.Contains(mod, []byte("github.com/acme/backplane-rpcagent")) {
+		t.Errorf("go version -m lacks the agent module:\n%s", mod)
+	}
+	if !bytes.Contains(mod, []byte("-trimpath=true")) {
+		t.Errorf("not built with -trimpath:\n%s", mod)
+	}
+}
+
+// TestBuildIsReproducible builds the example from the repository, from a
+// copy elsewhere, and from its own unpacked source release (no .git):
+// every binary and the tarball must be byte-identical.
+func TestBuildIsReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example three times")
+	}
+	root := repoRoot(t)
+	first := buildAcme(t, root, "examples/backplane")
+
+	// A clone in another directory, built later.
+	clone := filepath.Join(t.TempDir(), "elsewhere")
+	if out, err := exec.Command("git", "clone", "-q", root, clone).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	second := buildAcme(t, t.TempDir(), filepath.Join(clone, "examples/backplane"))
+
+	// The unpacked source release, with no .git and no --version.
+	unpacked := t.TempDir()
+	if out, err := exec.Command("tar", "-xzf", filepath.Join(first, "backplane-0.26.0acme.tar.gz"), "-C", unpacked).CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	third := filepath.Join(t.TempDir(), "dist")
+	r := packyard(t, filepath.Join(unpacked, "backplane-0.26.0acme"), nil, "build", "--build", "acme", "--out", third)
+	if r.code != 0 {
+		t.Fatalf("build from the release: %d\n%s", r.code, r.stderr)
+	}
+
+	files := []string{
+		"backplane-0.26.0acme.tar.gz",
+		"binaries/backplane-0.26.0acme-linux-amd64",
+		"binaries/backplane-0.26.0acme-linux-arm64",
+	}
+	for _, f := range files {
+		a, b, c := sha256File(t, filepath.Join(first, f)), sha256File(t, filepath.Join(second, f)), sha256File(t, filepath.Join(third, f))
+		if a != b || a != c {
+			t.Errorf("%s differs: repo %s, clone %s, release %s", f, a, b, c)
+		}
+	}
+}
