@@ -87,7 +87,7 @@ func OpenLimits(r io.ReaderAt, size int64, lim Limits) (*Package, error) {
 	p, fs := scan(r, size, lim)
 	for _, f := range fs.list {
 		if f.refuse {
-			return nil, errors.New(f.String())
+			return nil, fmt.Errorf("rpkg: %s", f.String()[len(f.Severity)+2:])
 		}
 	}
 	if p.Metadata == nil {
@@ -147,7 +147,7 @@ func scan(r io.ReaderAt, size int64, lim Limits) (*Package, *findings) {
 			p.RawMetadata = raw
 			md, err := ParseMetadata(raw)
 			if err != nil {
-				fs.refuse(RuleMetadataJSON, metadataMember, err.Error())
+				fs.refuse(RuleMetadataJSON, metadataMember, strings.TrimPrefix(err.Error(), "metadata: "))
 			} else {
 				p.Metadata = md
 				md.check(raw, fs)
