@@ -84,7 +84,9 @@ func Parse(file string, data []byte) (*Spec, error) {
 	}
 	project := projectName(file)
 	for _, kv := range pairs {
-		if kv.name == keyFlagsMap {
+		// Keys starting with a dot are hidden, as in GitLab CI: they
+		// hold YAML anchors for the flavours to merge (<<: *common).
+		if kv.name == keyFlagsMap || strings.HasPrefix(kv.name, ".") {
 			continue
 		}
 		fl, err := p.flavour(spec, kv, project)
@@ -169,16 +171,42 @@ func (p *parser) document(data []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-// syntaxError turns a yaml.v3 error into a ConfigError; yaml.v3 reports
-// the line of a syntax error but not its column.
+// syntaxError turns a yaml.v3 error into a ConfigError. yaml.v3 reports
+// the line of a syntax error but not its column, and for errors of its
+// parser (as opposed to its scanner) the line is the 0-based line of the
+// enclosing construct, left out when 0: those are shifted to 1-based, so
+// that the line is where the unclosed flow mapping or block starts.
 func (p *parser) syntaxError(err error) *ConfigError {
 	msg := err.Error()
 	e := &ConfigError{File: p.file, Msg: "YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	problem := strings.TrimPrefix(msg, "yaml: ")
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
-		e.Msg = "YAML: " + m[2]
+		problem = m[2]
 	}
+	if contains(yamlParserProblems(), problem) {
+		e.Line++
+	}
+	e.Msg = "YAML: " + problem
 	return e
+}
+
+// yamlParserProblems are the messages of yaml.v3's parser errors, whose
+// line numbers are 0-based (see syntaxError).
+func yamlParserProblems() []string {
+	return []string{
+		"did not find expected ',' or ']'",
+		"did not find expected ',' or '}'",
+		"did not find expected '-' indicator",
+		"did not find expected <document start>",
+		"did not find expected <stream-start>",
+		"did not find expected key",
+		"did not find expected node content",
+		"found duplicate %TAG directive",
+		"found duplicate %YAML directive",
+		"found incompatible YAML document",
+		"found undefined tag handle",
+	}
 }
 
 // resolve follows aliases to the node they name.
@@ -496,7 +524,7 @@ func (p *parser) flavour(spec *Spec, kv pair, project string) (*Flavour, error) 
 			if f, ok := lookup(own, tDefaults, "output"); ok {
 				at, field = resolve(f.val), f.path
 			}
-			return nil, p.errAt(at, field, "output %q is also the output of compile target %s; set a distinct output", name, other)
+			return nil, p.errAt(at, field, "compile targets %s and %s both write %q; give each its own output", other, t.Name, name)
 		}
 		outputs[name] = t.Name
 		fl.CompileTargets = append(fl.CompileTargets, t)
