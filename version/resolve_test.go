@@ -351,3 +351,28 @@ func TestResolveErrors(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkResolve measures one resolution in a tagged work tree, a few
+// commits after the tag: the git calls dominate.
+func BenchmarkResolve(b *testing.B) {
+	dir := b.TempDir()
+	run := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+os.DevNull,
+			"GIT_AUTHOR_NAME=B", "GIT_AUTHOR_EMAIL=b@example.com",
+			"GIT_COMMITTER_NAME=B", "GIT_COMMITTER_EMAIL=b@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v: %s", args, err, out)
+		}
+	}
+	run("init", "-q")
+	run("commit", "-q", "--allow-empty", "-m", "one")
+	run("tag", "v1.0.0")
+	run("commit", "-q", "--allow-empty", "-m", "two")
+	for b.Loop() {
+		if _, err := ResolveWith(dir, "", Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
