@@ -5,6 +5,7 @@ import (
 	"errors"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,13 +26,27 @@ const zeroPseudo = "v0.0.0-00010101000000-000000000000"
 //     path is Import or a prefix of it; go.mod gets
 //     require MODULE Version (a zero pseudo-version without Version) and
 //     replace MODULE => Replace;
-//   - with Version only: `go get Import@Version`;
+//   - with Version only: `go get Import@Version` (also run after the edit
+//     above, to check the package exists and complete go.sum);
 //   - with neither: nothing, the plugin's package must come from the main
 //     module or a module go.mod already requires.
 //
 // The go tool runs in projectDir with env as its environment (nil: this
 // process's), so callers may set GOPROXY, GOFLAGS or GOPRIVATE.
-func Pin(ctx context.Context, projectDir string, plugins []Plugin, env []string) error {
+//
+// On failure go.mod and go.sum are put back as they were.
+func Pin(ctx context.Context, projectDir string, plugins []Plugin, env []string) (err error) {
+	restore, err := snapshot(projectDir, "go.mod", "go.sum")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			if rerr := restore(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
 	for _, p := range plugins {
 		if p.Replace == "" && p.Version == "" {
 			continue
@@ -46,17 +61,52 @@ func Pin(ctx context.Context, projectDir string, plugins []Plugin, env []string)
 			if version == "" {
 				version = zeroPseudo
 			}
-			target = mod + "@" + version
 			if _, err := runGo(ctx, projectDir, env, "mod", "edit",
-				"-require="+target, "-replace="+mod+"="+p.Replace); err != nil {
-				return fmt.Errorf("plugin %s: pinning %s with go mod edit: %w", p.Name, target, err)
+				"-require="+mod+"@"+version, "-replace="+mod+"="+p.Replace); err != nil {
+				return fmt.Errorf("plugin %s: pinning %s@%s with go mod edit: %w", p.Name, mod, version, err)
 			}
+			target = p.Import + "@" + version
 		}
+		// go get of the package rather than the module also checks that
+		// the module provides it, and fills go.sum for its imports.
 		if _, err := runGo(ctx, projectDir, env, "get", target); err != nil {
 			return fmt.Errorf("plugin %s: resolving %s: %w", p.Name, target, err)
 		}
 	}
 	return nil
+}
+
+// snapshot saves the named files of dir and returns a function that puts
+// them back, removing those that did not exist.
+func snapshot(dir string, names ...string) (func() error, error) {
+	saved := make(map[string][]byte, len(names))
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		switch {
+		case err == nil:
+			saved[name] = data
+		case errors.Is(err, fs.ErrNotExist):
+			saved[name] = nil
+		default:
+			return nil, fmt.Errorf("plugins: %w", err)
+		}
+	}
+	return func() error {
+		var errs []error
+		for name, data := range saved {
+			path := filepath.Join(dir, name)
+			if data == nil {
+				if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			if err := writeAtomic(path, data); err != nil {
+				errs = append(errs, fmt.Errorf("plugins: restoring %s: %w", path, err))
+			}
+		}
+		return errors.Join(errs...)
+	}, nil
 }
 
 // localModule checks p.Replace's go.mod and returns its module path.
