@@ -63,6 +63,10 @@ func Load(path string) (*Spec, error) {
 // messages and to find the project directory), merges the defaults of
 // every flavour and validates the result. Every problem is reported as a
 // *ConfigError naming the line, column and field.
+//
+// Beyond Choria's format, top-level keys starting with a dot are ignored
+// so that they can hold YAML anchors, YAML merge keys (<<) are applied, and
+// a null in a named entry unsets what its defaults set.
 func Parse(file string, data []byte) (*Spec, error) {
 	p := &parser{file: file}
 	root, err := p.document(data)
@@ -233,6 +237,9 @@ func describe(n *yaml.Node) string {
 	}
 	switch n.ShortTag() {
 	case "!!str":
+		if len(n.Value) > 40 {
+			return fmt.Sprintf("the string %q…", n.Value[:40])
+		}
 		return fmt.Sprintf("the string %q", n.Value)
 	case "!!int", "!!float":
 		return "the number " + n.Value
@@ -888,12 +895,31 @@ func (p *parser) pkg(fl *Flavour, name, path string, key *yaml.Node, defaults, o
 		return pk, nil
 	}
 	if pk.Template == "" {
-		return nil, p.errAt(key, join(path, "template"), "required: the package template, e.g. el/el8 or debian/generic")
+		return nil, p.errAt(key, join(path, "template"), "required: the package template, e.g. el/el8 or debian/generic%s",
+			misspelt(pk.Properties, "template"))
 	}
 	if pk.Binary == "" {
-		return nil, p.errAt(key, join(path, "binary"), "required: the compile target whose binary is packaged; one of %s", quotedList(targets))
+		return nil, p.errAt(key, join(path, "binary"), "required: the compile target whose binary is packaged; one of %s%s",
+			quotedList(targets), misspelt(pk.Properties, "binary"))
 	}
 	return pk, nil
+}
+
+// misspelt points at a property that looks like a misspelling of the
+// required key want, since any unknown package key is taken as a template
+// property and the typo would otherwise go unexplained.
+func misspelt(props map[string]string, want string) string {
+	names := make([]string, 0, len(props))
+	for n := range props {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if didYouMean(n, []string{want}) != "" {
+			return fmt.Sprintf(" (is the property %q meant to be %q?)", n, want)
+		}
+	}
+	return ""
 }
 
 func contains(list []string, s string) bool {
