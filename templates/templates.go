@@ -201,6 +201,18 @@ func FormatOf(projectDir, tmpl string) (string, error) {
 	return s.Format, nil
 }
 
+// ReadFile returns a file of a template as the renderer would find it
+// (the project's file before the embedded one, <name>/ before global/),
+// unrendered: e.g. el/global's rpmlint.toml for the verify stage.
+func ReadFile(projectDir, tmpl, file string) ([]byte, error) {
+	s, err := newSource(projectDir, tmpl)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := s.read(file)
+	return b, err
+}
+
 // Names lists the embedded templates as family/name, sorted.
 func Names() []string {
 	var out []string
@@ -361,6 +373,7 @@ func funcs(data map[string]string) template.FuncMap {
 		"quote":      shellQuote,
 		"hasPrefix":  strings.HasPrefix,
 		"trimPrefix": strings.TrimPrefix,
+		"truthy":     truthy,
 	}
 	for k, v := range data {
 		if identifier.MatchString(k) {
