@@ -1,0 +1,141 @@
+package main
+
+import (
+	"path"
+
+	"github.com/packyard/packyard/buildspec"
+)
+
+// Paths inside the stage containers. They are fixed so that the argv of a
+// stage, and with it the engine's cache key, depends only on its inputs.
+const (
+	toolPath    = "/usr/local/bin/packyard"
+	srcDir      = "/src"
+	outDir      = "/out"
+	binDir      = "/in/binaries"
+	tarballDir  = "/in/tarball"
+	distDir     = "/dist"
+	pkgDir      = "/pkg"
+	rpmTopDir   = "/work/top"
+	goModCache  = "/go/pkg/mod"
+	goBuildDir  = "/root/.cache/go-build"
+	goModVolume = "packyard-go-mod"
+	goBldVolume = "packyard-go-build"
+)
+
+// globals are the flags every packyard subcommand takes (docs/cli.md).
+type globals struct {
+	Source  string
+	Spec    string // relative to Source
+	Flavour string
+	Version string // empty: the tool resolves it
+}
+
+// args gives the global flags in the order the CLI documents them. The
+// spec is left out when it is the default so that the argv is the one a
+// person would type; the version is left out when empty so that the tool
+// falls back to git describe or .version, as it does on the host.
+func (g globals) args() []string {
+	a := []string{"--source", g.Source}
+	if g.Spec != "" && g.Spec != buildspec.DefaultFile {
+		a = append(a, "--spec", g.Spec)
+	}
+	a = append(a, "--build", normalizeFlavour(g.Flavour))
+	if g.Version != "" {
+		a = append(a, "--version", g.Version)
+	}
+	return a
+}
+
+// cmd starts the argv of one subcommand: packyard SUB GLOBALS.
+func (g globals) cmd(sub string) []string {
+	return append([]string{"packyard", sub}, g.args()...)
+}
+
+// planArgv is `packyard plan [--json]`.
+func planArgv(g globals, json bool) []string {
+	a := g.cmd("plan")
+	if json {
+		a = append(a, "--json")
+	}
+	return a
+}
+
+// versionArgv is `packyard version --format product`: the version every
+// later stage is then given explicitly.
+func versionArgv(g globals) []string {
+	return append(g.cmd("version"), "--format", "product")
+}
+
+// codegenArgv is `packyard codegen`; dir is the main package directory,
+// empty for the default (the source root).
+func codegenArgv(g globals, dir string) []string {
+	a := g.cmd("codegen")
+	if dir != "" {
+		a = append(a, "--dir", dir)
+	}
+	return a
+}
+
+// sourceArgv is `packyard source --out OUT`.
+func sourceArgv(g globals, out string) []string {
+	return append(g.cmd("source"), "--out", out)
+}
+
+// compileArgv is `packyard compile [--target T]... --out OUT`.
+func compileArgv(g globals, targets []string, out string) []string {
+	a := g.cmd("compile")
+	for _, t := range targets {
+		a = append(a, "--target", t)
+	}
+	return append(a, "--out", out)
+}
+
+// packageArgv is `packyard package`. The tarball is always given: the
+// package stage unpacks the release for the files it ships beside the
+// binary (docs, licence, service units from the project).
+func packageArgv(g globals, pkg, binaries, tarball, builder, out string) []string {
+	a := append(g.cmd("package"), "--package", pkg, "--binaries", binaries)
+	if tarball != "" {
+		a = append(a, "--tarball", tarball)
+	}
+	if builder != "" {
+		a = append(a, "--builder", builder)
+	}
+	return append(a, "--out", out)
+}
+
+// rpmspecArgv is `packyard rpmspec`, writing an rpmbuild top dir.
+func rpmspecArgv(g globals, pkg, binaries, tarball, out string) []string {
+	return append(g.cmd("rpmspec"), "--package", pkg, "--binaries", binaries, "--tarball", tarball, "--out", out)
+}
+
+// checksumsArgv is `packyard checksums --dist DIST`. The key is never on
+// the command line: the tool reads it from PACKYARD_GPG_KEY.
+func checksumsArgv(g globals, dist string) []string {
+	return append(g.cmd("checksums"), "--dist", dist)
+}
+
+// verifyArgv is `packyard verify FILE...`.
+func verifyArgv(files []string) []string {
+	return append([]string{"packyard", "verify"}, files...)
+}
+
+// rpmbuildArgv is the mock-style build of a top dir written by rpmspec.
+// The defines pin what rpmbuild would otherwise take from the build host
+// (dist tag, build time, host name), so the rpm only depends on the spec.
+func rpmbuildArgv(topdir, spec, dist, targetArch string) []string {
+	a := []string{"rpmbuild", "-ba",
+		"--define", "_topdir " + topdir,
+		"--define", "_buildhost packyard",
+		"--define", "use_source_date_epoch_as_buildtime 1",
+		"--define", "clamp_mtime_to_source_date_epoch 1",
+	}
+	if dist != "" {
+		a = append(a, "--define", "dist ."+dist)
+	}
+	if targetArch != "" {
+		a = append(a, "--target", targetArch)
+	}
+	return append(a, path.Join(topdir, spec))
+}
