@@ -2,8 +2,8 @@ package plugins
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"

@@ -66,8 +66,10 @@ func Collect(plugins []plugin.Info, bi *debug.BuildInfo) Info {
 			out.Module, out.Version = m.Path, m.Version
 			if m.Replace != nil {
 				out.Replace = m.Replace.Path
-				if m.Replace.Version != "" {
-					out.Replace += "@" + m.Replace.Version
+				// A local replacement has no version of its own: Go
+				// records "(devel)", which says nothing here.
+				if v := m.Replace.Version; v != "" && v != "(devel)" {
+					out.Replace += "@" + v
 				}
 			}
 		}

@@ -20,7 +20,9 @@ func TestCollect(t *testing.T) {
 		Main:      debug.Module{Path: "github.com/acme/backplane", Version: "(devel)"},
 		Deps: []*debug.Module{
 			{Path: "github.com/acme/backplane-rpcagent", Version: "v0.3.0",
-				Replace: &debug.Module{Path: "./contrib/rpcagent"}},
+				Replace: &debug.Module{Path: "./contrib/rpcagent", Version: "(devel)"}},
+			{Path: "example.com/fork", Version: "v1.0.0",
+				Replace: &debug.Module{Path: "example.com/myfork", Version: "v1.0.1"}},
 			{Path: "example.com/a", Version: "v1.0.0"},
 			{Path: "example.com/a/b", Version: "v2.0.0"},
 		},
@@ -31,6 +33,7 @@ func TestCollect(t *testing.T) {
 	}{
 		{"github.com/acme/backplane/plugins/ping", "github.com/acme/backplane", "(devel)", ""},
 		{"github.com/acme/backplane-rpcagent", "github.com/acme/backplane-rpcagent", "v0.3.0", "./contrib/rpcagent"},
+		{"example.com/fork/p", "example.com/fork", "v1.0.0", "example.com/myfork@v1.0.1"},
 		{"example.com/a/x", "example.com/a", "v1.0.0", ""},
 		{"example.com/a/b/c", "example.com/a/b", "v2.0.0", ""}, // nested module wins
 		{"example.com/ab", "", "", ""},                         // a prefix of the name, not of the path
