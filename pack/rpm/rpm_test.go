@@ -1,0 +1,472 @@
+package rpm
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/templates"
+)
+
+// binary is a real static Go program, built once for all tests, so that
+// rpmlint judges what the pipeline ships.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "packyard-rpm-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary, err = buildBinary(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func buildBinary(dir string) (string, error) {
+	src := filepath.Join(dir, "main.go")
+	prog := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"backplane test\") }\n"
+	if err := os.WriteFile(src, []byte(prog), 0o644); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "backplane")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, src)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v: %s", err, b)
+	}
+	return out, nil
+}
+
+var commitTime = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// render renders an el template for backplane at version v.
+func render(t *testing.T, tmpl, v, projectDir string, props map[string]string) *pack.Info {
+	t.Helper()
+	p := map[string]string{
+		"name": "backplane", "bindir": "/opt/acme/bin", "etcdir": "/etc/acme/backplane",
+		"release": "1", "target_arch": "x86_64", "contact": "Backplane Engineering <eng@acme.example>",
+		"display_name": "Backplane",
+	}
+	for k, val := range props {
+		p[k] = val
+	}
+	r, err := templates.Render(templates.Input{
+		ProjectDir: projectDir,
+		Package:    &buildspec.Package{Name: "el_64", Template: tmpl, Binary: "64bit_linux", Properties: p},
+		Product:    "backplane",
+		Version:    templates.Version{Product: v, RPM: v, Deb: v, Commit: "9eca1d2", Time: commitTime},
+		Binary:     binary,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Format != templates.FormatRPM {
+		t.Fatalf("format %s, want rpm", r.Format)
+	}
+	return r.Info
+}
+
+func write(t *testing.T, info *pack.Info, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, Packager{}.FileName(info))
+	var b bytes.Buffer
+	if err := (Packager{}).Package(info, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func run(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestFileName(t *testing.T) {
+	tests := []struct {
+		info pack.Info
+		want string
+	}{
+		{pack.Info{Name: "backplane", Version: "0.26.0acme", Release: "1", Dist: "el8", Arch: "x86_64"}, "backplane-0.26.0acme-1.el8.x86_64.rpm"},
+		{pack.Info{Name: "backplane", Version: "1.2.0~rc1", Release: "2", Arch: "aarch64"}, "backplane-1.2.0~rc1-2.aarch64.rpm"},
+		{pack.Info{Name: "x", Version: "3", Epoch: "1", Dist: "el9", Arch: "x86_64"}, "x-3-1.el9.x86_64.rpm"},
+	}
+	for _, tt := range tests {
+		if got := (Packager{}).FileName(&tt.info); got != tt.want {
+			t.Errorf("FileName = %s, want %s", got, tt.want)
+		}
+	}
+}
+
+func TestBadInfo(t *testing.T) {
+	good := pack.Info{Name: "x", Version: "1", Arch: "x86_64", MTime: commitTime}
+	tests := []struct {
+		name string
+		edit func(*pack.Info)
+		want string
+	}{
+		{"no name", func(i *pack.Info) { i.Name = "" }, "name is empty"},
+		{"dash in version", func(i *pack.Info) { i.Version = "1.2.0-rc1" }, "contains '-'"},
+		{"no mtime", func(i *pack.Info) { i.MTime = time.Time{} }, "no MTime"},
+		{"missing source", func(i *pack.Info) {
+			i.Contents = []pack.Content{{Type: pack.File, Source: "/nonexistent/x", Destination: "/usr/bin/x"}}
+		}, "/usr/bin/x"},
+		{"bad type", func(i *pack.Info) {
+			i.Contents = []pack.Content{{Type: "ghost", Destination: "/x"}}
+		}, `unknown content type "ghost"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info := good
+			tt.edit(&info)
+			err := (Packager{}).Package(&info, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestPackageQuery(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, render(t, "el/el8", "0.26.0acme", "", nil), dir)
+
+	qi := run(t, nil, "rpm", "-qpi", p)
+	for _, want := range []string{
+		"Name        : backplane", "Version     : 0.26.0acme", "Release     : 1.el8",
+		"Architecture: x86_64", "Group       : System Environment/Base", "License     : Apache-2.0",
+		"Build Host  : packyard", "Packager    : Backplane Engineering <eng@acme.example>",
+		"URL         : https://github.com/packyard/packyard",
+		"Summary     : Server and broker daemons of Backplane",
+	} {
+		if !strings.Contains(qi, want) {
+			t.Errorf("rpm -qpi lacks %q:\n%s", want, qi)
+		}
+	}
+
+	// path -> mode and flags, from --dump (path size mtime digest mode
+	// owner group isconfig ...) and FILEFLAGS (c = config, n = noreplace).
+	dump := map[string][]string{}
+	for _, l := range strings.Split(strings.TrimSpace(run(t, nil, "rpm", "-qp", "--dump", p)), "\n") {
+		f := strings.Fields(l)
+		dump[f[0]] = f
+	}
+	flags := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(run(t, nil, "rpm", "-qp", "--qf", `[%{FILENAMES} %{FILEFLAGS:fflags}\n]`, p)), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 2 {
+			flags[f[0]] = f[1]
+		} else {
+			flags[f[0]] = ""
+		}
+	}
+	files := []struct {
+		path, mode, flags string
+	}{
+		{"/opt/acme/bin/backplane", "0100755", ""},
+		{"/etc/acme/backplane", "040755", ""},
+		{"/etc/acme/backplane/server.conf", "0100640", "cn"},
+		{"/etc/acme/backplane/broker.conf", "0100640", "cn"},
+		{"/etc/sysconfig/backplane-server", "0100644", "cn"},
+		{"/etc/sysconfig/backplane-broker", "0100644", "cn"},
+		{"/usr/lib/systemd/system/backplane-server.service", "0100644", ""},
+		{"/usr/lib/systemd/system/backplane-broker.service", "0100644", ""},
+		{"/etc/logrotate.d/backplane", "0100644", "cn"},
+		{"/var/log/backplane", "040755", ""},
+	}
+	for _, f := range files {
+		d, ok := dump[f.path]
+		if !ok {
+			t.Errorf("%s not in package", f.path)
+			continue
+		}
+		if d[4] != f.mode || d[5] != "root" || d[6] != "root" {
+			t.Errorf("%s: mode %s %s:%s, want %s root:root", f.path, d[4], d[5], d[6], f.mode)
+		}
+		if d[2] != fmt.Sprint(commitTime.Unix()) {
+			t.Errorf("%s: mtime %s, want the commit time %d", f.path, d[2], commitTime.Unix())
+		}
+		if flags[f.path] != f.flags {
+			t.Errorf("%s: flags %q, want %q", f.path, flags[f.path], f.flags)
+		}
+	}
+	if _, ok := dump["/usr/lib/systemd/system-preset/50-backplane.preset"]; ok {
+		t.Error("preset shipped with manage_server_preset=0")
+	}
+
+	scripts := run(t, nil, "rpm", "-qp", "--scripts", p)
+	for _, want := range []string{
+		"postinstall scriptlet", "systemctl --no-reload preset backplane-server.service backplane-broker.service",
+		"preuninstall scriptlet", "systemctl --no-reload disable --now backplane-server.service backplane-broker.service",
+		"postuninstall scriptlet", "systemctl try-restart backplane-server.service backplane-broker.service",
+	} {
+		if !strings.Contains(scripts, want) {
+			t.Errorf("--scripts lacks %q:\n%s", want, scripts)
+		}
+	}
+	if strings.Contains(scripts, "preinstall scriptlet") {
+		t.Error("a pre-install scriptlet is shipped though no user is set")
+	}
+	if cl := run(t, nil, "rpm", "-qp", "--changelog", p); !strings.Contains(cl, "Backplane Engineering <eng@acme.example> - 0.26.0acme-1.el8") {
+		t.Errorf("changelog: %s", cl)
+	}
+	if k := run(t, nil, "rpm", "-K", p); !strings.Contains(k, "digests OK") {
+		t.Errorf("rpm -K: %s", k)
+	}
+}
+
+func TestPropertiesChangeContents(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, render(t, "el/el9", "1.0", "", map[string]string{
+		"manage_conf": "0", "manage_server_preset": "1", "user": "backplane", "bindir": "/usr/bin",
+	}), dir)
+	list := run(t, nil, "rpm", "-qpl", p)
+	if strings.Contains(list, "server.conf") {
+		t.Error("manage_conf=0 still ships server.conf")
+	}
+	for _, want := range []string{"/usr/lib/systemd/system-preset/50-backplane.preset", "/usr/bin/backplane"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("rpm -qpl lacks %s:\n%s", want, list)
+		}
+	}
+	if s := run(t, nil, "rpm", "-qp", "--scripts", p); !strings.Contains(s, "useradd -r -g backplane") {
+		t.Errorf("no useradd in %%pre:\n%s", s)
+	}
+	if d := run(t, nil, "rpm", "-qp", "--dump", p); !strings.Contains(d, "/var/log/backplane 4096 1709294400 "+strings.Repeat("0", 64)+" 040755 backplane backplane") {
+		t.Errorf("log dir not owned by the service user:\n%s", d)
+	}
+}
+
+// rpmlint extracts payloads with "rpm2cpio | cpio -id"; nfpm writes
+// absolute cpio names, which GNU cpio would unpack into / when run as
+// root. The stand-in keeps extraction inside rpmlint's directory.
+func safeCpioPath(t *testing.T) []string {
+	dir := t.TempDir()
+	wrapper := "#!/bin/sh\nexec /usr/bin/cpio --no-absolute-filenames \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "cpio"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"PATH=" + dir + ":" + os.Getenv("PATH")}
+}
+
+func TestRpmlint(t *testing.T) {
+	if _, err := exec.LookPath("rpmlint"); err != nil {
+		t.Fatal("rpmlint is required: apt-get install rpmlint")
+	}
+	cfg, err := templates.ReadFile("", "el/el8", "rpmlint.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "rpmlint.toml")
+	if err := os.WriteFile(cfgFile, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := safeCpioPath(t)
+	for _, tmpl := range []string{"el/el7", "el/el8", "el/el9"} {
+		for _, props := range []map[string]string{nil, {"bindir": "/usr/bin", "user": "backplane", "manage_server_preset": "1"}} {
+			p := write(t, render(t, tmpl, "0.26.0acme", "", props), t.TempDir())
+			out := run(t, env, "rpmlint", "-c", cfgFile, p)
+			if !strings.Contains(out, " 0 errors,") {
+				t.Errorf("%s %v: rpmlint:\n%s", tmpl, props, out)
+			}
+		}
+	}
+}
+
+func TestReproducible(t *testing.T) {
+	info := render(t, "el/el8", "0.26.0acme", "", nil)
+	var a, b bytes.Buffer
+	if err := (Packager{}).Package(info, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Packager{}).Package(render(t, "el/el8", "0.26.0acme", "", nil), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("two builds of the same Info differ")
+	}
+}
+
+// gpgKey makes a passphrase-protected signing key; it returns the
+// armored private key file and the armored public key file.
+func gpgKey(t *testing.T, passphrase string) (string, string) {
+	t.Helper()
+	home := t.TempDir()
+	env := []string{"GNUPGHOME=" + home}
+	run(t, env, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", passphrase,
+		"--quick-gen-key", "Packyard Test <test@packyard.example>", "rsa2048", "sign", "never")
+	priv := filepath.Join(home, "key.asc")
+	pub := filepath.Join(home, "pub.asc")
+	run(t, env, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", passphrase,
+		"--armor", "--output", priv, "--export-secret-keys")
+	run(t, env, "gpg", "--batch", "--armor", "--output", pub, "--export")
+	return priv, pub
+}
+
+func TestSigned(t *testing.T) {
+	priv, pub := gpgKey(t, "s3cret")
+	info := render(t, "el/el8", "0.26.0acme", "", nil)
+	info.Signing = &pack.Signing{KeyFile: priv, Passphrase: "s3cret"}
+	p := write(t, info, t.TempDir())
+
+	db := t.TempDir()
+	run(t, nil, "rpm", "--dbpath", db, "--initdb")
+	run(t, nil, "rpm", "--dbpath", db, "--import", pub)
+	if k := run(t, nil, "rpm", "--dbpath", db, "-K", p); !strings.Contains(k, "digests signatures OK") {
+		t.Errorf("rpm -K: %s", k)
+	}
+
+	info.Signing.Passphrase = "wrong"
+	err := (Packager{}).Package(info, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("signing with a wrong passphrase succeeded")
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Errorf("error shows the passphrase: %v", err)
+	}
+}
+
+// chroot prepares a throwaway root where rpm runs scriptlets: a static
+// busybox as /bin/sh and a systemctl stand-in that records its argv.
+func chroot(t *testing.T) string {
+	t.Helper()
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatal("busybox is required: apt-get install busybox-static")
+	}
+	root := t.TempDir()
+	for _, d := range []string{"bin", "dev", "usr/bin", "tmp", "var/tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Scriptlets redirect to /dev/null: give them a real one (1, 3).
+	if err := syscall.Mknod(filepath.Join(root, "dev/null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"sh", "cat", "ln", "mkdir", "rm"} {
+		if err := os.Symlink("busybox", filepath.Join(root, "bin", l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := "#!/bin/sh\necho \"$*\" >> /systemctl.log\n"
+	if err := os.WriteFile(filepath.Join(root, "usr/bin/systemctl"), []byte(rec), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func systemctlLog(t *testing.T, root string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "systemctl.log"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(root, "systemctl.log")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func TestInstallUpgradeErase(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("rpm --root runs scriptlets chrooted and needs root")
+	}
+	units := "backplane-server.service backplane-broker.service"
+	tests := []struct {
+		template string
+		erase    []string
+	}{
+		{"el/el7", []string{"--no-reload disable " + units, "stop " + units, "daemon-reload"}},
+		{"el/el8", []string{"--no-reload disable --now " + units, "daemon-reload"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.template, func(t *testing.T) {
+			root := chroot(t)
+			out := t.TempDir()
+			// The second version comes with a project override of
+			// server.conf, to see %config(noreplace) keep local edits.
+			project := t.TempDir()
+			over := filepath.Join(project, templates.ProjectDir, "el", "global", "server.conf")
+			if err := os.MkdirAll(filepath.Dir(over), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(over, []byte("loglevel = debug\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			v1 := write(t, render(t, tt.template, "1.0", "", nil), out)
+			v2 := write(t, render(t, tt.template, "1.1", project, nil), out)
+			rpm := func(args ...string) {
+				run(t, nil, "rpm", append([]string{"--root", root, "--nodeps"}, args...)...)
+			}
+			run(t, nil, "rpm", "--root", root, "--initdb")
+
+			rpm("-i", v1)
+			expect(t, "install", systemctlLog(t, root), []string{"daemon-reload", "--no-reload preset " + units})
+			conf := filepath.Join(root, "etc/acme/backplane/server.conf")
+			if err := os.WriteFile(conf, []byte("loglevel = warn # local edit\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+
+			rpm("-U", v2)
+			// The new %post runs, then the old package's %postun ($1 = 1).
+			expect(t, "upgrade", systemctlLog(t, root), []string{"daemon-reload", "daemon-reload", "try-restart " + units})
+			if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "local edit") {
+				t.Errorf("upgrade replaced the edited config: %s", b)
+			}
+			if b, err := os.ReadFile(conf + ".rpmnew"); err != nil || string(b) != "loglevel = debug\n" {
+				t.Errorf("no .rpmnew with the new config: %v %q", err, b)
+			}
+			if q := run(t, nil, "rpm", "--root", root, "-q", "backplane"); !strings.Contains(q, "backplane-1.1-1.el") {
+				t.Errorf("installed: %s", q)
+			}
+
+			rpm("-e", "backplane")
+			expect(t, "erase", systemctlLog(t, root), tt.erase)
+			if _, err := os.Stat(filepath.Join(root, "opt/acme/bin/backplane")); !os.IsNotExist(err) {
+				t.Errorf("binary left after erase: %v", err)
+			}
+		})
+	}
+}
+
+func expect(t *testing.T, step string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s: systemctl calls\n%s\nwant\n%s", step, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
