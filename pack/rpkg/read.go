@@ -22,11 +22,15 @@ type Limits struct {
 	MaxMembers int
 	// MaxEntries bounds the number of tar entries over all tarballs.
 	MaxEntries int
+	// MaxDict bounds the LZMA2 dictionary a tarball may ask the decoder
+	// to allocate; xz -9 uses 64 MiB.
+	MaxDict int64
 }
 
-// DefaultLimits are 1 GiB of data, 1024 members and a million entries.
+// DefaultLimits are 1 GiB of data, 1024 members, a million entries and a
+// 64 MiB dictionary.
 func DefaultLimits() Limits {
-	return Limits{MaxTotal: 1 << 30, MaxMembers: 1024, MaxEntries: 1 << 20}
+	return Limits{MaxTotal: 1 << 30, MaxMembers: 1024, MaxEntries: 1 << 20, MaxDict: 64 << 20}
 }
 
 // Package is an .rpkg as read: its members, metadata and tarball listings.
@@ -100,8 +104,11 @@ func OpenLimits(r io.ReaderAt, size int64, lim Limits) (*Package, error) {
 func scan(r io.ReaderAt, size int64, lim Limits) (*Package, *findings) {
 	fs := &findings{}
 	p := &Package{}
-	if lim.MaxTotal <= 0 || lim.MaxMembers <= 0 || lim.MaxEntries <= 0 {
+	if lim.MaxTotal <= 0 || lim.MaxMembers <= 0 || lim.MaxEntries <= 0 || lim.MaxDict <= 0 {
 		def := DefaultLimits()
+		if lim.MaxDict <= 0 {
+			lim.MaxDict = def.MaxDict
+		}
 		if lim.MaxTotal <= 0 {
 			lim.MaxTotal = def.MaxTotal
 		}
@@ -162,11 +169,19 @@ func scan(r io.ReaderAt, size int64, lim Limits) (*Package, *findings) {
 		}
 		t := Tarball{Name: m.Name}
 		sec := io.NewSectionReader(r, m.Offset, m.Size)
-		if info, err := readXZInfo(sec, m.Size); err != nil {
+		info, err := readXZInfo(sec, m.Size)
+		if err != nil {
+			// Never hand a stream whose layout is broken to the decoder.
 			fs.refuse(RuleXZ, m.Name, err.Error())
-		} else {
-			t.Check = strings.Join(info.Checks, ",")
-			checkXZ(m.Name, info, fs)
+			p.Tarballs = append(p.Tarballs, t)
+			continue
+		}
+		t.Check = strings.Join(info.Checks, ",")
+		checkXZ(m.Name, info, fs)
+		if info.Dict > lim.MaxDict {
+			fs.refuse(RuleLimit, m.Name, fmt.Sprintf("xz dictionary of %d bytes is past the %d-byte limit", info.Dict, lim.MaxDict))
+			p.Tarballs = append(p.Tarballs, t)
+			continue
 		}
 		t.Entries, t.Scripts, err = readTXZ(io.NewSectionReader(r, m.Offset, m.Size), m.Name, lim, b, &entries, fs)
 		if err != nil {

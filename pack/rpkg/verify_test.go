@@ -3,6 +3,8 @@ package rpkg
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -231,6 +233,19 @@ func TestOpenLimits(t *testing.T) {
 			t.Errorf("OpenLimits(%+v) err = %v, want %q", tt.lim, err, tt.want)
 		}
 	}
+	// A tiny file whose block header asks for a 4 GiB dictionary.
+	huge := xzOf(t, rawTar(t, ent{name: "a", body: "x"}))
+	if huge[12+2] != 0x21 || huge[12+3] != 1 {
+		t.Fatalf("unexpected block header % x", huge[12:24])
+	}
+	huge[12+4] = 40
+	hsize := (int(huge[12]) + 1) * 4
+	binary.LittleEndian.PutUint32(huge[12+hsize-4:], crc32.ChecksumIEEE(huge[12:12+hsize-4]))
+	data = withFiles(t, huge)
+	if _, err := Open(bytes.NewReader(data), int64(len(data))); err == nil || !strings.Contains(err.Error(), "xz dictionary of 4294967296 bytes is past the 67108864-byte limit") {
+		t.Errorf("huge dictionary: err = %v", err)
+	}
+
 	many := make([]ent, 20)
 	for i := range many {
 		many[i] = ent{name: "f" + strings.Repeat("x", i), body: "x"}

@@ -18,6 +18,9 @@ type xzInfo struct {
 	Checks  []string // check type of each stream, e.g. "CRC64"
 	Blocks  int
 	Filters []string // filter chain of each block, e.g. "lzma2"
+	// Dict is the largest LZMA2 dictionary a block asks for: the decoder
+	// allocates that much, so a tiny file could ask for 4 GiB.
+	Dict int64
 }
 
 var (
@@ -141,10 +144,11 @@ func readXZInfo(r io.ReaderAt, size int64) (*xzInfo, error) {
 		pos := start + 12
 		var chains []string
 		for _, b := range blocks {
-			chain, err := readXZBlockFilters(r, pos)
+			chain, dict, err := readXZBlockFilters(r, pos)
 			if err != nil {
 				return nil, err
 			}
+			info.Dict = max(info.Dict, dict)
 			chains = append(chains, chain)
 			pos += (b + 3) &^ 3
 		}
@@ -197,23 +201,23 @@ func parseXZIndex(index []byte) ([]int64, error) {
 	return blocks, nil
 }
 
-// readXZBlockFilters reads the block header at off and names its filter
-// chain, e.g. "x86,lzma2".
-func readXZBlockFilters(r io.ReaderAt, off int64) (string, error) {
+// readXZBlockFilters reads the block header at off, names its filter
+// chain, e.g. "x86,lzma2", and returns the LZMA2 dictionary size.
+func readXZBlockFilters(r io.ReaderAt, off int64) (string, int64, error) {
 	var first [1]byte
 	if _, err := r.ReadAt(first[:], off); err != nil {
-		return "", fmt.Errorf("xz: read block header: %w", err)
+		return "", 0, fmt.Errorf("xz: read block header: %w", err)
 	}
 	if first[0] == 0 {
-		return "", fmt.Errorf("xz: index record where a block header is expected at offset %d", off)
+		return "", 0, fmt.Errorf("xz: index record where a block header is expected at offset %d", off)
 	}
 	hsize := (int(first[0]) + 1) * 4
 	h := make([]byte, hsize)
 	if _, err := r.ReadAt(h, off); err != nil {
-		return "", fmt.Errorf("xz: read block header: %w", err)
+		return "", 0, fmt.Errorf("xz: read block header: %w", err)
 	}
 	if crc32.ChecksumIEEE(h[:hsize-4]) != binary.LittleEndian.Uint32(h[hsize-4:]) {
-		return "", fmt.Errorf("xz: block header CRC32 mismatch at offset %d", off)
+		return "", 0, fmt.Errorf("xz: block header CRC32 mismatch at offset %d", off)
 	}
 	flags := h[1]
 	p := h[2 : hsize-4]
@@ -221,21 +225,31 @@ func readXZBlockFilters(r io.ReaderAt, off int64) (string, error) {
 		if present {
 			_, k := binary.Uvarint(p)
 			if k <= 0 {
-				return "", errors.New("xz: bad block header size field")
+				return "", 0, errors.New("xz: bad block header size field")
 			}
 			p = p[k:]
 		}
 	}
-	var chain []byte
+	var (
+		chain []byte
+		dict  int64
+	)
 	for i := 0; i <= int(flags&0x03); i++ {
 		id, k := binary.Uvarint(p)
 		if k <= 0 {
-			return "", errors.New("xz: bad filter id")
+			return "", 0, errors.New("xz: bad filter id")
 		}
 		p = p[k:]
 		plen, k := binary.Uvarint(p)
 		if k <= 0 || plen > uint64(len(p)-k) {
-			return "", errors.New("xz: bad filter properties")
+			return "", 0, errors.New("xz: bad filter properties")
+		}
+		if id == 0x21 {
+			if plen != 1 || p[k] > 40 {
+				return "", 0, errors.New("xz: bad LZMA2 dictionary size")
+			}
+			b := int64(p[k])
+			dict = (2 | b&1) << (b/2 + 11)
 		}
 		p = p[k+int(plen):]
 		if i > 0 {
@@ -243,5 +257,5 @@ func readXZBlockFilters(r io.ReaderAt, off int64) (string, error) {
 		}
 		chain = append(chain, xzFilterName(id)...)
 	}
-	return string(chain), nil
+	return string(chain), dict, nil
 }
