@@ -147,3 +147,10 @@ func TestVectorWithoutMetadata(t *testing.T) {
 		t.Errorf("error rules = %s", got)
 	}
 }
+
+func BenchmarkVerifyBrokenArchive(b *testing.B) {
+	data := readVector(b, "broken-archive.rpkg")
+	for b.Loop() {
+		Verify(bytes.NewReader(data), int64(len(data)))
+	}
+}
