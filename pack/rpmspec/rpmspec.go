@@ -210,7 +210,15 @@ func render(info *pack.Info, tarball string) ([]byte, []source, error) {
 			p("%s: %s\n", kv[0], esc(kv[1]))
 		}
 	}
-	p("BuildArch: %s\n", info.Arch)
+	if info.Arch == "noarch" {
+		p("BuildArch: noarch\n")
+	} else {
+		// rpmbuild refuses "BuildArch: aarch64" on an x86_64 host even with
+		// --target; without BuildArch, --target ARCH (which Build passes)
+		// builds for any arch, and ExclusiveArch stops a plain rpmbuild on
+		// the wrong host from mislabelling the prebuilt binaries.
+		p("ExclusiveArch: %s\n", info.Arch)
+	}
 	p("# Dependencies are the declared ones only, as nfpm writes them.\n")
 	p("AutoReqProv: no\n")
 	for i, s := range sources {
@@ -452,8 +460,8 @@ func Build(ctx context.Context, topdir, specPath string, env []string) (rpm, srp
 		return "", "", fmt.Errorf("rpmbuild %s: %w", specPath, err)
 	}
 	args := []string{"-ba", "--define", "_topdir " + abs}
-	// rpmbuild refuses a BuildArch the host cannot run unless it is the
-	// target; the payload is prebuilt, so building "for" it is harmless.
+	// The payload is prebuilt, so building "for" another arch than the
+	// host's is harmless; --target makes rpmbuild label it so.
 	if arch, err := buildArch(specPath); err != nil {
 		return "", "", fmt.Errorf("rpmbuild %s: %w", specPath, err)
 	} else if arch != "" && arch != "noarch" {
@@ -486,7 +494,8 @@ func Build(ctx context.Context, topdir, specPath string, env []string) (rpm, srp
 	return rpm, srpm, nil
 }
 
-// buildArch reads the BuildArch tag of a spec.
+// buildArch reads the arch a generated spec is for (BuildArch or
+// ExclusiveArch).
 func buildArch(specPath string) (string, error) {
 	f, err := os.Open(specPath)
 	if err != nil {
@@ -495,8 +504,10 @@ func buildArch(specPath string) (string, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "BuildArch:"); ok {
-			return strings.TrimSpace(v), nil
+		for _, tag := range []string{"BuildArch:", "ExclusiveArch:"} {
+			if v, ok := strings.CutPrefix(sc.Text(), tag); ok {
+				return strings.TrimSpace(v), nil
+			}
 		}
 	}
 	return "", sc.Err()

@@ -333,3 +333,19 @@ func TestWriteErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestBuildArches(t *testing.T) {
+	for _, arch := range []string{"aarch64", "noarch"} {
+		t.Run(arch, func(t *testing.T) {
+			info, tarball := fixture(t)
+			info.Arch = arch
+			_, rpm, _ := build(t, info, tarball)
+			if got, want := filepath.Base(rpm), "backplane-0.26.0acme-1.el8."+arch+".rpm"; got != want {
+				t.Errorf("rpm = %s, want %s", got, want)
+			}
+			if got := rpmq(t, "-qp", "--qf", "%{ARCH}", rpm); got != arch {
+				t.Errorf("ARCH = %s", got)
+			}
+		})
+	}
+}
