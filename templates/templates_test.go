@@ -1,0 +1,337 @@
+package templates
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/pack"
+)
+
+var version = Version{Product: "0.26.0acme", RPM: "0.26.0acme", Deb: "0.26.0acme", Commit: "9eca1d2", Time: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
+
+func input(tmpl string, props map[string]string) Input {
+	p := map[string]string{
+		"name": "backplane", "bindir": "/opt/acme/bin", "etcdir": "/etc/acme/backplane",
+		"release": "1", "target_arch": "x86_64", "rudder_version": "8.1.0",
+	}
+	for k, v := range props {
+		if v == "-" {
+			delete(p, k)
+			continue
+		}
+		p[k] = v
+	}
+	return Input{
+		Package: &buildspec.Package{Name: "pkg", Template: tmpl, Properties: p},
+		Product: "backplane", Version: version, Binary: "/build/backplane",
+	}
+}
+
+// project writes files under a project's packager/templates.
+func project(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, ProjectDir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func content(info *pack.Info, dst string) *pack.Content {
+	for i := range info.Contents {
+		if info.Contents[i].Destination == dst {
+			return &info.Contents[i]
+		}
+	}
+	return nil
+}
+
+func TestNamesAndFormats(t *testing.T) {
+	want := map[string]string{
+		"debian/generic": FormatDeb, "el/el7": FormatRPM, "el/el8": FormatRPM, "el/el9": FormatRPM,
+		"rudder/plugin": FormatRpkg, "tarball/basic": FormatTar,
+	}
+	names := Names()
+	if len(names) != len(want) {
+		t.Fatalf("Names() = %v", names)
+	}
+	for _, n := range names {
+		f, err := FormatOf("", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f != want[n] {
+			t.Errorf("FormatOf(%s) = %s, want %s", n, f, want[n])
+		}
+	}
+}
+
+func TestRenderFormats(t *testing.T) {
+	tests := []struct {
+		tmpl, name, version, release, dist string
+	}{
+		{"el/el8", "backplane", "0.26.0acme", "1", "el8"},
+		{"el/el7", "backplane", "0.26.0acme", "1", "el7"},
+		{"debian/generic", "backplane", "0.26.0acme", "1", ""},
+		{"rudder/plugin", "rudder-plugin-backplane", "8.1.0-0.26", "", ""},
+		{"tarball/basic", "backplane", "0.26.0acme", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			r, err := Render(input(tt.tmpl, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := r.Info
+			if i.Name != tt.name || i.Version != tt.version || i.Release != tt.release || i.Dist != tt.dist {
+				t.Errorf("got %s %s %s %s", i.Name, i.Version, i.Release, i.Dist)
+			}
+			if !i.MTime.Equal(version.Time) {
+				t.Errorf("MTime %v, want the commit time", i.MTime)
+			}
+			var bin *pack.Content
+			for j := range i.Contents {
+				if i.Contents[j].Source == "/build/backplane" {
+					bin = &i.Contents[j]
+				}
+			}
+			if bin == nil || bin.Mode != 0o755 || bin.Owner != "root" {
+				t.Errorf("binary entry %+v", bin)
+			}
+		})
+	}
+}
+
+func TestVersionPerFormat(t *testing.T) {
+	v := Version{Product: "1.2.0-rc1.3-gabcd", RPM: "1.2.0~rc1.3_gabcd", Deb: "1.2.0~rc1.3+gabcd", Time: version.Time}
+	for tmpl, want := range map[string]string{
+		"el/el9": "1.2.0~rc1.3_gabcd", "debian/generic": "1.2.0~rc1.3+gabcd",
+		"rudder/plugin": "8.1.0-1.2", "tarball/basic": "1.2.0-rc1.3-gabcd",
+	} {
+		in := input(tmpl, nil)
+		in.Version = v
+		r, err := Render(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Info.Version != want {
+			t.Errorf("%s: version %s, want %s", tmpl, r.Info.Version, want)
+		}
+	}
+}
+
+func TestElDaemon(t *testing.T) {
+	r, err := Render(input("el/el8", map[string]string{"server_args": "--debug"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := r.Info
+	unit := string(content(i, "/usr/lib/systemd/system/backplane-server.service").Data)
+	for _, want := range []string{
+		"EnvironmentFile=-/etc/sysconfig/backplane-server",
+		"ExecStart=/opt/acme/bin/backplane server --config /etc/acme/backplane/server.conf $ARGS",
+	} {
+		if !strings.Contains(unit, want) {
+			t.Errorf("unit lacks %q:\n%s", want, unit)
+		}
+	}
+	if strings.Contains(unit, "User=") {
+		t.Error("unit sets User= without a user property")
+	}
+	env := content(i, "/etc/sysconfig/backplane-server")
+	if env.Type != pack.ConfigNoReplace || !strings.Contains(string(env.Data), `ARGS="--debug"`) {
+		t.Errorf("env file %s %q", env.Type, env.Data)
+	}
+	if c := content(i, "/etc/acme/backplane/server.conf"); c == nil || c.Type != pack.ConfigNoReplace || c.Mode != 0o640 {
+		t.Errorf("server.conf %+v", c)
+	}
+	if i.Group != "System Environment/Base" || i.License != "Apache-2.0" || i.Maintainer == "" || i.Homepage == "" || i.ChangelogText == "" {
+		t.Errorf("rpm tags not all set: %+v", i)
+	}
+	if !strings.Contains(i.Scripts.PreRemove, "disable --now") || i.Scripts.PreInstall != "" {
+		t.Errorf("scripts: %+v", i.Scripts)
+	}
+}
+
+func TestProperties(t *testing.T) {
+	tests := []struct {
+		name    string
+		tmpl    string
+		props   map[string]string
+		has     []string
+		hasNot  []string
+		scripts string
+	}{
+		{"defaults", "el/el8", nil,
+			[]string{"/etc/acme/backplane/server.conf"}, []string{"/usr/lib/systemd/system-preset/50-backplane.preset"}, ""},
+		{"manage_conf=0", "el/el8", map[string]string{"manage_conf": "0"},
+			nil, []string{"/etc/acme/backplane/server.conf", "/etc/acme/backplane/broker.conf"}, ""},
+		{"preset", "el/el9", map[string]string{"manage_server_preset": "1"},
+			[]string{"/usr/lib/systemd/system-preset/50-backplane.preset"}, nil, ""},
+		{"user", "el/el8", map[string]string{"user": "bp"}, nil, nil, "useradd -r -g bp"},
+		{"debian user", "debian/generic", map[string]string{"user": "bp"},
+			[]string{"/lib/systemd/system/backplane-server.service", "/etc/default/backplane-server"}, nil, "adduser --system --group"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Render(input(tt.tmpl, tt.props))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range tt.has {
+				if content(r.Info, d) == nil {
+					t.Errorf("%s not shipped", d)
+				}
+			}
+			for _, d := range tt.hasNot {
+				if content(r.Info, d) != nil {
+					t.Errorf("%s shipped", d)
+				}
+			}
+			if !strings.Contains(r.Info.Scripts.PreInstall, tt.scripts) {
+				t.Errorf("preinstall lacks %q:\n%s", tt.scripts, r.Info.Scripts.PreInstall)
+			}
+		})
+	}
+}
+
+func TestRpkgProperties(t *testing.T) {
+	r, err := Render(input("rudder/plugin", map[string]string{"depends_binary": "curl,jq", "requires_license": "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"rpkg.build_commit":     "9eca1d2",
+		"rpkg.content":          "files.txz:/opt/rudder/share/plugins",
+		"rpkg.depends.binary":   "curl,jq",
+		"rpkg.requires_license": "true",
+	}
+	for k, v := range want {
+		if r.Info.Properties[k] != v {
+			t.Errorf("%s = %q, want %q", k, r.Info.Properties[k], v)
+		}
+	}
+	if _, ok := r.Info.Properties["rpkg.jar_files"]; ok {
+		t.Error("empty rpkg.jar_files kept")
+	}
+	if !strings.Contains(r.Info.Scripts.PostInstall, "/opt/rudder/share/plugins/backplane/backplane") {
+		t.Errorf("postinst: %s", r.Info.Scripts.PostInstall)
+	}
+}
+
+func TestMissingProperty(t *testing.T) {
+	_, err := Render(input("el/el8", map[string]string{"etcdir": "-"}))
+	var mp *MissingPropertyError
+	if !errors.As(err, &mp) {
+		t.Fatalf("err = %v, want a MissingPropertyError", err)
+	}
+	if mp.Package != "pkg" || mp.Template != "el/el8" || mp.Property != "etcdir" {
+		t.Errorf("%+v", mp)
+	}
+	if !strings.Contains(err.Error(), `package pkg: template el/el8 requires property "etcdir"`) {
+		t.Errorf("message: %v", err)
+	}
+}
+
+func TestProjectOverrides(t *testing.T) {
+	dir := project(t, map[string]string{
+		// Overrides an embedded global file for every el template.
+		"el/global/server.conf": "custom {{cpkg_name}} {{cpkg_etcdir}} {{.version}}\n",
+		// Adds a file to el8 only and an entry that ships it.
+		"el/el8/template.yaml": "properties:\n  dist: el8\n  extra_thing: hello\ncontents:\n  - {src: extra.txt, dst: /usr/share/backplane/extra.txt}\n",
+		"el/el8/extra.txt":     "{{.extra_thing}}\n",
+		// A template of the project's own.
+		"el/custom/template.yaml": "info:\n  summary: Custom\n",
+	})
+	in := input("el/el8", map[string]string{"dist": "el8"})
+	in.ProjectDir = dir
+	r, err := Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(content(r.Info, "/etc/acme/backplane/server.conf").Data); got != "custom backplane /etc/acme/backplane 0.26.0acme\n" {
+		t.Errorf("server.conf = %q", got)
+	}
+	if got := content(r.Info, "/usr/share/backplane/extra.txt"); got == nil || string(got.Data) != "hello\n" {
+		t.Errorf("extra.txt = %+v", got)
+	}
+	in.Package.Template = "el/custom"
+	r, err = Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Format != FormatRPM || r.Info.Summary != "Custom" || content(r.Info, "/opt/acme/bin/backplane") == nil {
+		t.Errorf("custom template: %s %q", r.Format, r.Info.Summary)
+	}
+	if b, err := ReadFile(dir, "el/el9", "server.conf"); err != nil || !strings.HasPrefix(string(b), "custom") {
+		t.Errorf("ReadFile el/el9 server.conf = %q, %v", b, err)
+	}
+}
+
+func TestBadTemplates(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		tmpl  string
+		want  string
+	}{
+		{"unknown key", map[string]string{"el/x/template.yaml": "format: rpm\nbogus: 1\n"}, "el/x",
+			"template.yaml: yaml: unmarshal errors:\n  line 2: field bogus not found"},
+		{"unknown content key", map[string]string{"el/x/template.yaml": "contents:\n  - {src: a, dst: /a, mdoe: '0644'}\n"}, "el/x",
+			`line 2: unknown content key "mdoe"`},
+		{"bad type", map[string]string{"el/x/template.yaml": "contents:\n  - src: a\n    dst: /a\n    type: conf\n"}, "el/x",
+			`template.yaml:2: content type "conf"`},
+		{"bad mode", map[string]string{"el/x/template.yaml": "contents:\n  - {src: a, dst: /a, mode: rwx}\n"}, "el/x",
+			`template.yaml:2: mode "rwx"`},
+		{"bad format", map[string]string{"el/x/template.yaml": "format: zip\n"}, "el/x", `format "zip"`},
+		{"missing file", map[string]string{"el/x/template.yaml": "contents:\n  - {src: nope.conf, dst: /a}\n"}, "el/x",
+			"template.yaml:2: template el/x: file nope.conf not found"},
+		{"relative dst", map[string]string{"el/x/template.yaml": "contents:\n  - {src: server.conf, dst: etc/a}\n"}, "el/x",
+			`dst "etc/a" must be a clean absolute path`},
+		{"bad template text", map[string]string{"el/x/template.yaml": "info:\n  summary: '{{.nope}}'\n"}, "el/x",
+			`map has no entry for key "nope"`},
+		{"no such template", nil, "el/el99", "template el/el99: no such template"},
+		{"global is not a template", nil, "el/global", "global is the shared part"},
+		{"escape", nil, "../etc", "want <family>/<name>"},
+		{"escape file", map[string]string{"el/x/template.yaml": "contents:\n  - {src: ../../../etc/passwd, dst: /a}\n"}, "el/x",
+			"must stay inside the template"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input(tt.tmpl, map[string]string{"dist": "el8"})
+			in.ProjectDir = project(t, tt.files)
+			_, err := Render(in)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), "pkg") {
+				t.Errorf("error does not name the package: %v", err)
+			}
+		})
+	}
+}
+
+func TestMajorMinor(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"0.26.0acme", "0.26"}, {"3", "3.0"}, {"1.2.0-rc1.3-gabcd", "1.2"}, {"10.4", "10.4"},
+	}
+	for _, tt := range tests {
+		if got, err := majorMinor(tt.in); err != nil || got != tt.want {
+			t.Errorf("majorMinor(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := majorMinor("dev"); err == nil {
+		t.Error("majorMinor(dev) succeeded")
+	}
+}
