@@ -15,13 +15,6 @@ import (
 	"github.com/packyard/packyard/version"
 )
 
-// The flags_map names packyard fills itself.
-const (
-	FlagVersion   = "Version"
-	FlagSHA       = "SHA"
-	FlagBuildTime = "BuildTime"
-)
-
 // LDFlags returns the -ldflags value for target t: the -X flags of
 // flags_map (Version, SHA and BuildTime from v, the rest from the target's
 // flags), sorted by name, then the target's own ldflags. Binaries are
@@ -32,9 +25,9 @@ func LDFlags(flagsMap map[string]string, t *buildspec.CompileTarget, v version.V
 	for name, val := range t.Flags {
 		values[name] = val
 	}
-	values[FlagVersion] = v.Product
-	values[FlagSHA] = v.Commit
-	values[FlagBuildTime] = v.Time.UTC().Format(time.RFC3339)
+	values[buildspec.FlagVersion] = v.Product
+	values[buildspec.FlagSHA] = v.Commit
+	values[buildspec.FlagBuildTime] = v.Time.UTC().Format(time.RFC3339)
 
 	names := make([]string, 0, len(flagsMap))
 	for name := range flagsMap {

@@ -158,11 +158,6 @@ func walkFiles(dir string) ([]string, error) {
 	return names, err
 }
 
-// TarballName is the source release's file name, NAME-VERSION.tar.gz.
-func TarballName(product string, v version.Version) string {
-	return product + "-" + v.Product + ".tar.gz"
-}
-
 // WriteSource writes the source release of the project at dir to path:
 // its files under a NAME-VERSION/ prefix, with a .version file added.
 func WriteSource(ctx context.Context, dir, product string, v version.Version, path string, skip ...string) error {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/version"
 )
 
@@ -98,7 +99,7 @@ func TestWriteSourceRoundTrip(t *testing.T) {
 	write(t, filepath.Join(dir, "main.go"), "package main\n", 0o644)
 	write(t, filepath.Join(dir, "sub/tool.sh"), "#!/bin/sh\n", 0o755)
 	v := version.Version{Product: "1.2.3", RPM: "1.2.3", Deb: "1.2.3", Commit: "abc123", Time: time.Unix(1767323045, 0).UTC()}
-	tgz := filepath.Join(t.TempDir(), TarballName("demo", v))
+	tgz := filepath.Join(t.TempDir(), buildspec.TarballName("demo", v.Product))
 	if err := WriteSource(context.Background(), dir, "demo", v, tgz); err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ type Stage interface {
 
 // Pipeline is the whole build, in order.
 func Pipeline() []Stage {
-	return []Stage{Source{}, Codegen{}, Compile{}, Package{}, Checksums{}, Verify{}}
+	return []Stage{Source{Keep: true}, Codegen{}, Compile{}, Package{}, Checksums{}, Verify{}}
 }
 
 // Load reads the spec, resolves the version and makes the plan.

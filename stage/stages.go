@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/plugins"
 )
 
@@ -31,7 +32,7 @@ func (s Source) Run(c *Context) error {
 		c.Tarball = c.Options.Tarball
 		return Unpack(c.Tarball, c.SourceDir)
 	}
-	name := TarballName(c.Plan.Product, c.Version)
+	name := buildspec.TarballName(c.Plan.Product, c.Version.Product)
 	dir := c.Work
 	if s.Keep {
 		dir = c.Dist
@@ -108,7 +109,7 @@ func (Compile) Run(c *Context) error {
 			done := c.Options.Progress.Start(id)
 			work := filepath.Join(c.Work, "build", name)
 			err := CopyTree(c.SourceDir, work)
-			rel := filepath.Join("binaries", t.OutputName(c.Version.Product))
+			rel := buildspec.BinaryPath(t, c.Version.Product)
 			if err == nil {
 				err = CompileTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
 			}
@@ -143,8 +144,8 @@ func (c *Context) targets() ([]string, error) {
 	}
 	var names []string
 	for _, s := range c.Plan.Stages {
-		if s.Kind == "compile" {
-			names = append(names, s.ID[len("compile/"):])
+		if s.Kind == buildspec.KindCompile {
+			names = append(names, s.Target)
 		}
 	}
 	if len(names) == 0 {

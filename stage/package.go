@@ -1,0 +1,299 @@
+package stage
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/internal/fsutil"
+	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/deb"
+	"github.com/packyard/packyard/pack/rpkg"
+	"github.com/packyard/packyard/pack/rpm"
+	"github.com/packyard/packyard/pack/rpmspec"
+	"github.com/packyard/packyard/pack/sign"
+	"github.com/packyard/packyard/pack/tarball"
+	"github.com/packyard/packyard/templates"
+	"github.com/packyard/packyard/version"
+)
+
+// Builders of RPMs.
+const (
+	BuilderNFPM     = "nfpm"
+	BuilderRPMBuild = "rpmbuild"
+)
+
+// writers maps a template format to its writer and the dist/ folder it
+// writes into.
+var writers = map[string]struct {
+	dir string
+	w   pack.Packager
+}{
+	templates.FormatRPM:  {"rpm", rpm.Packager{}},
+	templates.FormatDeb:  {"deb", deb.Packager{}},
+	templates.FormatRpkg: {"rpkg", rpkg.Writer{}},
+	templates.FormatTar:  {"tarball", tarball.Packager{}},
+}
+
+// Render renders package p of the project at dir for version v, with the
+// binary at bin.
+func Render(dir, product string, p *buildspec.Package, v version.Version, bin string) (*templates.Rendered, error) {
+	return templates.Render(templates.Input{
+		ProjectDir: dir,
+		Package:    p,
+		Product:    product,
+		Version: templates.Version{
+			Product: v.Product, RPM: v.RPM, Deb: v.Deb, Commit: v.Commit, Time: v.Time,
+		},
+		Binary: bin,
+	})
+}
+
+// Outputs names the files, relative to dist/, that packaging r writes.
+func Outputs(r *templates.Rendered) ([]string, error) {
+	wr, ok := writers[r.Format]
+	if !ok {
+		return nil, fmt.Errorf("template format %q has no writer", r.Format)
+	}
+	name := wr.w.FileName(r.Info)
+	out := []string{wr.dir + "/" + name}
+	if r.Format == templates.FormatRPM {
+		out = append(out, "srpm/"+srpmName(r.Info))
+	}
+	return out, nil
+}
+
+func srpmName(info *pack.Info) string {
+	return fmt.Sprintf("%s-%s-%s.src.rpm", info.Name, info.Version, rpmspec.Release(info))
+}
+
+// packageOutputs is the plan's callback naming each package's files.
+func packageOutputs(dir string, f *buildspec.Flavour, v version.Version) func(*buildspec.Package) ([]string, error) {
+	return func(p *buildspec.Package) ([]string, error) {
+		// Naming reads no bytes: the binary's future place will do.
+		bin := "binaries/" + p.Binary
+		for _, t := range f.CompileTargets {
+			if t.Name == p.Binary {
+				bin = buildspec.BinaryPath(t, v.Product)
+			}
+		}
+		r, err := Render(dir, f.Product, p, v, bin)
+		if err != nil {
+			return nil, err
+		}
+		return Outputs(r)
+	}
+}
+
+// Package renders and writes every package of the plan, in parallel.
+type Package struct{}
+
+func (Package) String() string { return "package" }
+
+// Skip skips flavours without packages.
+func (Package) Skip(c *Context) string {
+	for _, s := range c.Plan.Stages {
+		if s.Kind == buildspec.KindPackage {
+			return ""
+		}
+	}
+	return "no packages"
+}
+
+// Run writes each package into its folder of dist/.
+func (Package) Run(c *Context) error {
+	g, _ := errgroup.WithContext(c)
+	g.SetLimit(c.Options.Jobs)
+	for _, s := range c.Plan.Stages {
+		if s.Kind != buildspec.KindPackage {
+			continue
+		}
+		g.Go(func() error {
+			done := c.Options.Progress.Start(s.ID)
+			err := c.writePackage(s)
+			done(err)
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+func (c *Context) binary(name string) (string, error) {
+	if bin, ok := c.Binaries[name]; ok {
+		return bin, nil
+	}
+	t, err := c.target(name)
+	if err != nil {
+		return "", err
+	}
+	if c.Options.Binaries == "" {
+		return "", fmt.Errorf("compile target %s was not built", name)
+	}
+	bin := filepath.Join(c.Options.Binaries, t.OutputName(c.Version.Product))
+	if _, err := os.Stat(bin); err != nil {
+		return "", &UsageError{Err: fmt.Errorf("binary of %s: %w", name, err)}
+	}
+	return bin, nil
+}
+
+func (c *Context) pkg(name string) (*buildspec.Package, error) {
+	for _, p := range c.Flavour.Packages {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return nil, &UsageError{Err: fmt.Errorf("flavour %s has no package %q", c.Flavour.Name, name)}
+}
+
+func (c *Context) writePackage(s buildspec.Stage) error {
+	p, err := c.pkg(s.Package)
+	if err != nil {
+		return err
+	}
+	bin, err := c.binary(p.Binary)
+	if err != nil {
+		return err
+	}
+	r, err := Render(c.SourceDir, c.Plan.Product, p, c.Version, bin)
+	if err != nil {
+		return err
+	}
+	r.Info.Signing = c.Options.Signing
+	if r.Format == templates.FormatRPM {
+		return c.writeRPM(s, r)
+	}
+	outs, err := Outputs(r)
+	if err != nil {
+		return err
+	}
+	w := writers[r.Format].w
+	if err := fsutil.WriteFile(filepath.Join(c.Dist, outs[0]), 0o644, func(out io.Writer) error {
+		return w.Package(r.Info, out)
+	}); err != nil {
+		return fmt.Errorf("%s %s: %w", r.Format, p.Name, err)
+	}
+	c.record(s.ID, outs[0])
+	return nil
+}
+
+// writeRPM writes the binary rpm with the chosen builder, and the srpm
+// with rpmbuild from the same spec.
+func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
+	info := r.Info
+	rpmOut := filepath.Join(c.Dist, "rpm", rpm.Packager{}.FileName(info))
+	srpmOut := filepath.Join(c.Dist, "srpm", srpmName(info))
+	top := filepath.Join(c.Work, "rpmbuild", s.Package)
+	spec, err := rpmspec.Write(info, c.Tarball, top)
+	if err != nil {
+		return err
+	}
+	var builtRPM, builtSRPM string
+	switch c.Options.Builder {
+	case BuilderRPMBuild:
+		if builtRPM, builtSRPM, err = rpmspec.Build(c, top, spec, c.Options.Env); err != nil {
+			return err
+		}
+	default:
+		if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{}.Package(info, w) }); err != nil {
+			return fmt.Errorf("rpm %s: %w", info.Name, err)
+		}
+		c.record(s.ID, rel(c.Dist, rpmOut))
+		if _, err := exec.LookPath("rpmbuild"); err != nil {
+			c.Options.Progress.Skip(s.ID+" srpm", "rpmbuild not found")
+			return nil
+		}
+		if builtSRPM, err = rpmspec.BuildSource(c, top, spec, c.Options.Env); err != nil {
+			return err
+		}
+	}
+	if c.Options.Signing != nil {
+		key, err := sign.FromSigning(c.Options.Signing)
+		if err != nil {
+			return err
+		}
+		for _, f := range []string{builtRPM, builtSRPM} {
+			if f == "" {
+				continue
+			}
+			if err := sign.SignRPMFile(c, key, f); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range [][2]string{{builtRPM, rpmOut}, {builtSRPM, srpmOut}} {
+		if m[0] == "" {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(m[1]), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(m[0], m[1]); err != nil {
+			return err
+		}
+		c.record(s.ID, rel(c.Dist, m[1]))
+	}
+	return nil
+}
+
+func rel(base, p string) string {
+	r, err := filepath.Rel(base, p)
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(r)
+}
+
+// IsPackage reports whether a dist/ path is a package file that verify
+// knows how to check.
+func IsPackage(p string) bool {
+	for _, ext := range []string{".rpm", ".deb", ".rpkg"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// RPMSpec writes the rpmbuild top dir (SPECS/, SOURCES/) of the selected
+// rpm packages into dist/, for rpmbuild -ba to run elsewhere — in the
+// Dagger module, inside the dist's EL container.
+type RPMSpec struct{}
+
+func (RPMSpec) String() string { return "rpmspec" }
+
+// Skip skips flavours without packages.
+func (RPMSpec) Skip(c *Context) string { return Package{}.Skip(c) }
+
+// Run renders each selected package and writes its spec and sources.
+func (RPMSpec) Run(c *Context) error {
+	for _, s := range c.Plan.Stages {
+		if s.Kind != buildspec.KindPackage {
+			continue
+		}
+		p, err := c.pkg(s.Package)
+		if err != nil {
+			return err
+		}
+		bin, err := c.binary(p.Binary)
+		if err != nil {
+			return err
+		}
+		r, err := Render(c.SourceDir, c.Plan.Product, p, c.Version, bin)
+		if err != nil {
+			return err
+		}
+		if r.Format != templates.FormatRPM {
+			return &UsageError{Err: fmt.Errorf("package %s is %s, not rpm", p.Name, r.Format)}
+		}
+		if _, err := rpmspec.Write(r.Info, c.Tarball, c.Dist); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package stage
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/pack/checksums"
+	"github.com/packyard/packyard/pack/inspect"
+	"github.com/packyard/packyard/pack/rpkg"
+	"github.com/packyard/packyard/pack/sign"
+)
+
+// Checksums writes SHA256SUMS, manifest.json and, with a key,
+// SHA256SUMS.asc over everything the run wrote.
+type Checksums struct{}
+
+func (Checksums) String() string { return "checksums" }
+
+// Skip never skips: every release carries its checksums.
+func (Checksums) Skip(*Context) string { return "" }
+
+// Run hashes the artifacts recorded by the earlier stages; when none were
+// (packyard checksums on an existing dist/), every file in dist/.
+func (Checksums) Run(c *Context) error {
+	arts := c.Artifacts()
+	if len(arts) == 0 {
+		var err error
+		if arts, err = c.scan(c.Dist); err != nil {
+			return err
+		}
+	}
+	list := make([]checksums.Artifact, len(arts))
+	for i, a := range arts {
+		list[i] = checksums.Artifact{Path: a.Path, Stage: a.Stage, Inputs: a.Inputs}
+	}
+	var signer checksums.Signer
+	if c.Options.Signing != nil {
+		key, err := sign.FromSigning(c.Options.Signing)
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+		signer = key.WithTime(c.Version.Time)
+	}
+	return checksums.Write(c.Dist, list, signer)
+}
+
+// scan lists the files of an existing dist/ with the plan's stage for
+// each, so that packyard checksums gives the manifest build would.
+func (c *Context) scan(dist string) ([]Artifact, error) {
+	byOutput := map[string]buildspec.Stage{}
+	for _, s := range c.Plan.Stages {
+		for _, o := range s.Outputs {
+			byOutput[o] = s
+		}
+	}
+	var arts []Artifact
+	err := filepath.Walk(dist, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		r := rel(dist, p)
+		switch r {
+		case buildspec.ChecksumsFile, buildspec.SignatureFile, buildspec.ManifestFile:
+			return nil
+		}
+		a := Artifact{Path: r, Stage: "unplanned"}
+		if s, ok := byOutput[r]; ok {
+			a.Stage, a.Inputs = s.ID, s.Inputs
+		}
+		arts = append(arts, a)
+		return nil
+	})
+	return arts, err
+}
+
+// Verify checks every package the run wrote against its format's rules.
+type Verify struct{}
+
+func (Verify) String() string { return "verify" }
+
+// Skip skips runs that wrote no package.
+func (Verify) Skip(c *Context) string {
+	for _, a := range c.Artifacts() {
+		if IsPackage(a.Path) {
+			return ""
+		}
+	}
+	return "no packages"
+}
+
+// Run fails on the first package with an error-level finding.
+func (Verify) Run(c *Context) error {
+	for _, a := range c.Artifacts() {
+		if !IsPackage(a.Path) {
+			continue
+		}
+		var problems []string
+		for _, f := range VerifyFile(filepath.Join(c.Dist, a.Path)) {
+			if f.Error {
+				problems = append(problems, f.Message)
+			}
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("verify %s:\n  %s", a.Path, strings.Join(problems, "\n  "))
+		}
+	}
+	return nil
+}
+
+// Finding is one result of VerifyFile.
+type Finding struct {
+	Error   bool   `json:"error"`
+	Message string `json:"message"`
+}
+
+// VerifyFile checks an .rpkg against every rule of Rudder's format and an
+// .rpm or .deb against the basic rules of theirs.
+func VerifyFile(path string) []Finding {
+	var out []Finding
+	if strings.HasSuffix(path, ".rpkg") {
+		f, err := os.Open(path)
+		if err != nil {
+			return []Finding{{true, err.Error()}}
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return []Finding{{true, err.Error()}}
+		}
+		for _, x := range rpkg.Verify(f, st.Size()) {
+			out = append(out, Finding{x.Severity == rpkg.Error, x.String()})
+		}
+		return out
+	}
+	for _, x := range inspect.Verify(path) {
+		out = append(out, Finding{x.Severity == inspect.Error, x.String()})
+	}
+	return out
+}
