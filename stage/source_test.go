@@ -98,7 +98,7 @@ func TestWriteSourceRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "main.go"), "package main\n", 0o644)
 	write(t, filepath.Join(dir, "sub/tool.sh"), "#!/bin/sh\n", 0o755)
-	v := version.Version{Product: "1.2.3", RPM: "1.2.3", Deb: "1.2.3", Commit: "abc123", Time: time.Unix(1767323045, 0).UTC()}
+	v := version.Version{Product: "1.2.3", RPM: "1.2.3", Deb: "1.2.3", Commit: "0123456789abcdef0123456789abcdef01234567", Time: time.Unix(1767323045, 0).UTC()}
 	tgz := filepath.Join(t.TempDir(), buildspec.TarballName("demo", v.Product))
 	if err := WriteSource(context.Background(), dir, "demo", v, tgz); err != nil {
 		t.Fatal(err)

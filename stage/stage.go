@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -116,6 +117,9 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 		opts.Jobs = runtime.NumCPU()
 	}
 	spec, err := buildspec.Load(opts.Spec)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &UsageError{Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

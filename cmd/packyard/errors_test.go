@@ -21,15 +21,22 @@ func project(t *testing.T) string {
 // edit replaces the first old in file by new and returns the 1-based line
 // where new starts.
 func edit(t *testing.T, file, old, new string) int {
+	return editAfter(t, file, "", old, new)
+}
+
+// editAfter is edit for the first old after anchor, such as a flavour's key.
+func editAfter(t *testing.T, file, anchor, old, new string) int {
 	t.Helper()
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := strings.Index(string(b), old)
-	if i < 0 {
-		t.Fatalf("%s has no %q", file, old)
+	start := strings.Index(string(b), anchor)
+	j := strings.Index(string(b[max(start, 0):]), old)
+	if start < 0 || j < 0 {
+		t.Fatalf("%s has no %q after %q", file, old, anchor)
 	}
+	i := start + j
 	s := string(b[:i]) + new + string(b[i+len(old):])
 	if err := os.WriteFile(file, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
@@ -69,21 +76,15 @@ func TestBadInput(t *testing.T) {
 			return []string{"buildspec.yaml:", fmt.Sprint(line)}
 		}, nil, nil, 2},
 		{"unknown key", func(t *testing.T, dir string) []string {
-			line := edit(t, filepath.Join(dir, spec), "    64bit_linux:\n      os: linux", "    64bit_linux:\n      ouptut: x\n      os: linux")
+			line := editAfter(t, filepath.Join(dir, spec), "\nacme:", "    64bit_linux:\n      os: linux", "    64bit_linux:\n      ouptut: x\n      os: linux")
 			return []string{fmt.Sprintf("buildspec.yaml:%d:", line+1), "acme.compile_targets.64bit_linux.ouptut"}
 		}, nil, nil, 2},
 		{"wrong type", func(t *testing.T, dir string) []string {
-			line := edit(t, filepath.Join(dir, spec), "    64bit_linux:\n      os: linux", "    64bit_linux:\n      cgo: maybe\n      os: linux")
+			line := editAfter(t, filepath.Join(dir, spec), "\nacme:", "    64bit_linux:\n      os: linux", "    64bit_linux:\n      cgo: maybe\n      os: linux")
 			return []string{fmt.Sprintf("buildspec.yaml:%d:", line+1), "acme.compile_targets.64bit_linux.cgo"}
 		}, nil, nil, 2},
 		{"dangling binary", func(t *testing.T, dir string) []string {
-			b, _ := os.ReadFile(filepath.Join(dir, spec))
-			acme := strings.Index(string(b), "\nacme:")
-			rest := string(b[acme:])
-			i := strings.Index(rest, "binary: 64bit_linux")
-			s := string(b[:acme]) + rest[:i] + "binary: 64bit_linx" + rest[i+len("binary: 64bit_linux"):]
-			os.WriteFile(filepath.Join(dir, spec), []byte(s), 0o644)
-			line := strings.Count(s[:acme+i], "\n") + 1
+			line := editAfter(t, filepath.Join(dir, spec), "\nacme:", "binary: 64bit_linux", "binary: 64bit_linx")
 			return []string{fmt.Sprintf("buildspec.yaml:%d:", line), "acme.packages.el8_64.binary", "64bit_linx"}
 		}, nil, nil, 2},
 		{"empty flavour", func(t *testing.T, dir string) []string {
