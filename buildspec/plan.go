@@ -141,7 +141,10 @@ func NewPlan(spec *Spec, flavour string, opts PlanOptions) (*Plan, error) {
 				return nil, fmt.Errorf("plan: package %s output %q: want a clean path inside dist/", pk.Name, o)
 			}
 			if other, ok := owner[o]; ok {
-				return nil, fmt.Errorf("plan: package %s output %q: also written by %s", pk.Name, o, other)
+				// Two packages that write one file, e.g. the same srpm for
+				// two arches of one dist, are a mistake in the spec.
+				return nil, &ConfigError{File: spec.File, Field: flavour + ".packages." + pk.Name,
+					Msg: fmt.Sprintf("writes %s, as %s does already", o, other)}
 			}
 			owner[o] = id
 		}

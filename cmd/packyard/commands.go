@@ -104,12 +104,16 @@ func planCmd(g *globals) *cobra.Command {
 
 func versionCmd(g *globals) *cobra.Command {
 	var format string
-	var asJSON bool
+	var asJSON, self bool
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the product version, as a whole or spelled for one format",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if self {
+				fmt.Fprintf(cmd.OutOrStdout(), "packyard %s (commit %s, built %s)\n", Version, Commit, BuildTime)
+				return nil
+			}
 			v, err := version.Resolve(g.source, g.version)
 			if err != nil {
 				return usageError{err}
@@ -133,6 +137,7 @@ func versionCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "product", "product, rpm or deb")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print every spelling, the commit and its time as JSON")
+	cmd.Flags().BoolVar(&self, "self", false, "print packyard's own version instead")
 	return cmd
 }
 

@@ -15,6 +15,14 @@ import (
 	"syscall"
 )
 
+// Packyard's own version, set with -ldflags -X by its own build spec
+// (packager/buildspec.yaml at the repository root).
+var (
+	Version   = "development"
+	Commit    = "unknown"
+	BuildTime = "unknown"
+)
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
