@@ -4,6 +4,7 @@ import (
 	"path"
 
 	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/pack/rpmspec"
 )
 
 // Paths inside the stage containers. They are fixed so that the argv of a
@@ -121,21 +122,10 @@ func verifyArgv(files []string) []string {
 	return append([]string{"packyard", "verify"}, files...)
 }
 
-// rpmbuildArgv is the mock-style build of a top dir written by rpmspec.
-// The defines pin what rpmbuild would otherwise take from the build host
-// (dist tag, build time, host name), so the rpm only depends on the spec.
-func rpmbuildArgv(topdir, spec, dist, targetArch string) []string {
-	a := []string{"rpmbuild", "-ba",
-		"--define", "_topdir " + topdir,
-		"--define", "_buildhost packyard",
-		"--define", "use_source_date_epoch_as_buildtime 1",
-		"--define", "clamp_mtime_to_source_date_epoch 1",
-	}
-	if dist != "" {
-		a = append(a, "--define", "dist ."+dist)
-	}
-	if targetArch != "" {
-		a = append(a, "--target", targetArch)
-	}
-	return append(a, path.Join(topdir, spec))
+// rpmbuildArgv is the mock-style build of a top dir written by rpmspec:
+// the very command line the engine-less rpmbuild builder runs
+// (rpmspec.Argv). What pins the build (build host, times, dist tag,
+// payload) is in the generated spec, not on the command line.
+func rpmbuildArgv(topdir, spec, targetArch string) []string {
+	return rpmspec.Argv("-ba", topdir, path.Join(topdir, spec), targetArch)
 }

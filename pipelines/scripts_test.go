@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/rpmspec"
+	"github.com/packyard/packyard/pack/tarball"
 )
 
 // need skips a test when a real tool it drives is missing.
@@ -14,7 +20,7 @@ func need(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
+			t.Fatalf("%s not installed (ci/install-deps installs it)", tool)
 		}
 	}
 }
@@ -131,28 +137,28 @@ func TestRpmbuildMockStyle(t *testing.T) {
 	need(t, "rpmbuild", "rpm", "sh", "find")
 	top := filepath.Join(t.TempDir(), "top")
 	out := filepath.Join(t.TempDir(), "out")
-	spec := `Name: unit-test
-Version: 0.26.0acme
-Release: 1%{?dist}
-Summary: test
-License: MIT
-BuildArch: x86_64
-%description
-test
-%install
-mkdir -p %{buildroot}/usr/bin
-printf '#!/bin/sh\n' > %{buildroot}/usr/bin/unit-test
-chmod 755 %{buildroot}/usr/bin/unit-test
-%files
-/usr/bin/unit-test
-`
-	if err := os.MkdirAll(filepath.Join(top, "SPECS"), 0o755); err != nil {
+	// The top dir as packyard rpmspec writes it: spec and sources.
+	release := filepath.Join(t.TempDir(), "unit-test-0.26.0acme.tar.gz")
+	var tgz bytes.Buffer
+	if err := tarball.Write(&tgz, tarball.Archive{Prefix: "unit-test-0.26.0acme", MTime: time.Unix(1700000000, 0),
+		Entries: []tarball.Entry{{Name: "README", Data: []byte("test\n")}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(top, "SPECS", "unit-test.spec"), []byte(spec), 0o644); err != nil {
+	if err := os.WriteFile(release, tgz.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	argv := rpmbuildArgv(top, "SPECS/unit-test.spec", "el8", "x86_64")
+	info := &pack.Info{Name: "unit-test", Version: "0.26.0acme", Release: "1", Dist: "el8", Arch: "x86_64",
+		Summary: "test", Description: "test", License: "MIT", MTime: time.Unix(1700000000, 0),
+		Contents: []pack.Content{{Type: pack.File, Data: []byte("#!/bin/sh\n"), Destination: "/usr/bin/unit-test", Mode: 0o755}}}
+	specPath, err := rpmspec.Write(info, release, top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := filepath.Rel(top, specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := rpmbuildArgv(top, spec, "x86_64")
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
 	if b, err := cmd.CombinedOutput(); err != nil {

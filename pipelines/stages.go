@@ -328,7 +328,7 @@ func (r *run) rpmbuild(ctx context.Context, j job, in inputs) (*dagger.Directory
 		WithExec(shArgv(rpmbuildSetupScript)).
 		WithEnvVariable("SOURCE_DATE_EPOCH", epochString(r.epoch)).
 		WithDirectory(rpmTopDir, top).
-		WithExec(rpmbuildArgv(rpmTopDir, specs[0], elDist(j.Package), j.Package.Properties["target_arch"])).
+		WithExec(rpmbuildArgv(rpmTopDir, specs[0], j.Package.Properties["target_arch"])).
 		WithExec(shArgv(collectRPMsScript(rpmTopDir, outDir))).
 		Directory(outDir), nil
 }

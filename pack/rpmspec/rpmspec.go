@@ -301,7 +301,12 @@ func checkInfo(info *pack.Info) error {
 	if info.MTime.IsZero() {
 		return errors.New("MTime: zero; set it from SOURCE_DATE_EPOCH")
 	}
-	for _, f := range []struct{ field, v string }{{"Name", info.Name}, {"Version", info.Version}, {"Release", info.Release}, {"Dist", info.Dist}, {"Arch", info.Arch}, {"Epoch", info.Epoch}} {
+	// A name may hold '-' (rudder-agent, python3-foo); the fields that
+	// rpm joins with '-' into NAME-VERSION-RELEASE may not.
+	if strings.ContainsAny(info.Name, " \t\n\r%/") {
+		return fmt.Errorf("Name %q: must not hold '/', '%%' or white space", info.Name)
+	}
+	for _, f := range []struct{ field, v string }{{"Version", info.Version}, {"Release", info.Release}, {"Dist", info.Dist}, {"Arch", info.Arch}, {"Epoch", info.Epoch}} {
 		if strings.ContainsAny(f.v, "- \t\n\r%/") {
 			return fmt.Errorf("%s %q: must not hold '-', '/', '%%' or white space", f.field, f.v)
 		}
@@ -459,16 +464,12 @@ func Build(ctx context.Context, topdir, specPath string, env []string) (rpm, srp
 	if err != nil {
 		return "", "", fmt.Errorf("rpmbuild %s: %w", specPath, err)
 	}
-	args := []string{"-ba", "--define", "_topdir " + abs}
-	// The payload is prebuilt, so building "for" another arch than the
-	// host's is harmless; --target makes rpmbuild label it so.
-	if arch, err := buildArch(specPath); err != nil {
+	arch, err := buildArch(specPath)
+	if err != nil {
 		return "", "", fmt.Errorf("rpmbuild %s: %w", specPath, err)
-	} else if arch != "" && arch != "noarch" {
-		args = append(args, "--target", arch)
 	}
-	args = append(args, specPath)
-	cmd := exec.CommandContext(ctx, "rpmbuild", args...)
+	argv := Argv("-ba", abs, specPath, arch)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	if env != nil {
 		cmd.Env = env
 	}
@@ -492,6 +493,21 @@ func Build(ctx context.Context, topdir, specPath string, env []string) (rpm, srp
 		return "", "", fmt.Errorf("rpmbuild %s: no rpm and srpm in its output\n%s", specPath, tail(out, 40))
 	}
 	return rpm, srpm, nil
+}
+
+// Argv is the rpmbuild command line for a top dir written by Write: mode
+// is -ba (rpm and srpm) or -bs (srpm only), arch the package's
+// architecture. The Dagger module runs this same command in the dist's EL
+// container; everything else that pins the build (build host, times,
+// payload) is in the spec itself.
+func Argv(mode, topdir, specPath, arch string) []string {
+	args := []string{"rpmbuild", mode, "--define", "_topdir " + topdir}
+	// The payload is prebuilt, so building "for" another arch than the
+	// host's is harmless; --target makes rpmbuild label it so.
+	if arch != "" && arch != "noarch" && mode != "-bs" {
+		args = append(args, "--target", arch)
+	}
+	return append(args, specPath)
 }
 
 // buildArch reads the arch a generated spec is for (BuildArch or

@@ -17,7 +17,8 @@ func BuildSource(ctx context.Context, topdir, specPath string, env []string) (st
 	if err != nil {
 		return "", fmt.Errorf("rpmbuild -bs %s: %w", specPath, err)
 	}
-	cmd := exec.CommandContext(ctx, "rpmbuild", "-bs", "--define", "_topdir "+abs, specPath)
+	argv := Argv("-bs", abs, specPath, "")
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	if env != nil {
 		cmd.Env = env
 	}
