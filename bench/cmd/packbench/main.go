@@ -1,0 +1,235 @@
+// Command packbench packages one payload file with one of Packyard's
+// package writers, so that each writer can be measured as a process of its
+// own (wall time and peak RSS under /usr/bin/time -v) beside the distro
+// tools; bench/run-packaging.sh drives it.
+//
+// Usage:
+//
+//	packbench -format rpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR
+//
+// The payload is installed as one executable, /usr/bin/bench-payload (for
+// rpkg /opt/rudder/share/plugins/bench-payload/bin/bench-payload), in a
+// package named bench-payload, version 1.0.0, release 1, for x86_64/amd64.
+// The package is written into DIR (atomically: a temporary file renamed
+// into place) and its path printed. rpmspec writes an rpmbuild top dir
+// under DIR, runs `rpmbuild -ba` (so it also writes the srpm, as the
+// rpmbuild builder of `packyard package` does) and removes the top dir.
+// Every timestamp is SOURCE_DATE_EPOCH, 0 when unset.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/deb"
+	"github.com/packyard/packyard/pack/rpkg"
+	"github.com/packyard/packyard/pack/rpm"
+	"github.com/packyard/packyard/pack/rpmspec"
+	"github.com/packyard/packyard/pack/tarball"
+)
+
+// Name and Version of every package packbench writes; run-packaging.sh
+// gives the native tools the same.
+const (
+	Name    = "bench-payload"
+	Version = "1.0.0"
+)
+
+// Formats are the writers packbench can run, in the order the usage
+// message lists them.
+var Formats = []string{"rpm", "deb", "rpkg", "rpmspec", "tarball"}
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("packbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "", "the writer: rpm, deb, rpkg, rpmspec or tarball")
+	payload := fs.String("payload", "", "the file to package")
+	out := fs.String("out", "", "the directory to write the package into")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 || *format == "" || *payload == "" || *out == "" {
+		fmt.Fprintln(stderr, "usage: packbench -format rpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR")
+		return 2
+	}
+	mtime, err := sourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		fmt.Fprintln(stderr, "packbench:", err)
+		return 2
+	}
+	path, err := Package(ctx, *format, *payload, *out, mtime)
+	if err != nil {
+		fmt.Fprintln(stderr, "packbench:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			return 2
+		}
+		return 1
+	}
+	fmt.Fprintln(stdout, path)
+	return 0
+}
+
+// usageError is a bad -format or -payload, as opposed to a writer that
+// failed.
+type usageError struct{ error }
+
+func sourceDateEpoch(v string) (time.Time, error) {
+	if v == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970", v)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// Info is the package of payload that format's writer is given.
+func Info(format, payload string, mtime time.Time) *pack.Info {
+	info := &pack.Info{
+		Name:          Name,
+		Version:       Version,
+		Release:       "1",
+		Arch:          "x86_64",
+		Platform:      "linux",
+		Summary:       "Payload of Packyard's packaging benchmark",
+		Description:   "A large binary packaged to measure the package writers.",
+		Maintainer:    "Packyard <packyard@localhost>",
+		License:       "Apache-2.0",
+		Group:         "System Environment/Base",
+		Section:       "misc",
+		Priority:      "optional",
+		ChangelogText: "Benchmark build",
+		MTime:         mtime,
+		Contents: []pack.Content{
+			{Type: pack.File, Source: payload, Destination: "/usr/bin/" + Name, Mode: 0o755},
+		},
+	}
+	switch format {
+	case "deb":
+		info.Arch = "amd64"
+	case "rpkg":
+		// Rudder versions are <rudder_version>-<major>.<minor>.
+		info.Name = "rudder-plugin-" + Name
+		info.Version = "8.1.0-1.0"
+		info.Arch = "amd64"
+		dir := "/opt/rudder/share/plugins/" + Name
+		info.Contents[0].Destination = dir + "/bin/" + Name
+		info.Properties = map[string]string{
+			rpkg.PropBuildCommit:     "0000000000000000000000000000000000000000",
+			rpkg.PropContent:         "files.txz:" + dir,
+			rpkg.PropRequiresLicense: "false",
+		}
+	case "tarball":
+		info.Arch = "amd64"
+	}
+	return info
+}
+
+// Package writes payload's package in format into dir and returns its path.
+func Package(ctx context.Context, format, payload, dir string, mtime time.Time) (string, error) {
+	if fi, err := os.Stat(payload); err != nil {
+		return "", usageError{fmt.Errorf("payload: %w", err)}
+	} else if !fi.Mode().IsRegular() {
+		return "", usageError{fmt.Errorf("payload %s: not a regular file", payload)}
+	}
+	info := Info(format, payload, mtime)
+	var w pack.Packager
+	switch format {
+	case "rpm":
+		w = rpm.Packager{}
+	case "deb":
+		w = deb.Packager{}
+	case "tarball":
+		w = tarball.Packager{}
+	case "rpkg":
+		p, err := rpkg.Writer{}.WriteFile(info, dir)
+		if err != nil {
+			return "", fmt.Errorf("rpkg: %w", err)
+		}
+		return p, nil
+	case "rpmspec":
+		return buildRPMSpec(ctx, info, dir)
+	default:
+		return "", usageError{fmt.Errorf("-format %q: want one of %v", format, Formats)}
+	}
+	dst := filepath.Join(dir, w.FileName(info))
+	if err := writeAtomic(dst, func(f io.Writer) error { return w.Package(info, f) }); err != nil {
+		return "", fmt.Errorf("%s: %w", format, err)
+	}
+	return dst, nil
+}
+
+// buildRPMSpec is the rpmbuild builder: spec and SOURCES, then rpmbuild -ba.
+// rpmspec needs a source release for Source0; a one-file one stands in.
+func buildRPMSpec(ctx context.Context, info *pack.Info, dir string) (string, error) {
+	top, err := os.MkdirTemp(dir, ".rpmbuild-")
+	if err != nil {
+		return "", fmt.Errorf("rpmspec: %w", err)
+	}
+	defer os.RemoveAll(top)
+	tarName := filepath.Join(top, info.Name+"-"+info.Version+".tar.gz")
+	err = writeAtomic(tarName, func(f io.Writer) error {
+		return tarball.Write(f, tarball.Archive{
+			Prefix:  info.Name + "-" + info.Version,
+			MTime:   info.MTime,
+			Entries: []tarball.Entry{{Name: "README", Data: []byte("bench payload\n"), Mode: 0o644}},
+		})
+	})
+	if err != nil {
+		return "", fmt.Errorf("rpmspec: source release: %w", err)
+	}
+	spec, err := rpmspec.Write(info, tarName, top)
+	if err != nil {
+		return "", err
+	}
+	bin, srpm, err := rpmspec.Build(ctx, top, spec, nil)
+	if err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, filepath.Base(bin))
+	for _, mv := range [][2]string{{srpm, filepath.Join(dir, filepath.Base(srpm))}, {bin, dst}} {
+		if err := os.Rename(mv[0], mv[1]); err != nil {
+			return "", fmt.Errorf("rpmspec: %w", err)
+		}
+	}
+	return dst, nil
+}
+
+// writeAtomic writes name through a temporary file in its directory, so
+// that a failed writer leaves nothing behind.
+func writeAtomic(name string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(name), ".packbench-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := write(f); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
+}
