@@ -42,16 +42,16 @@ var writers = map[string]struct {
 }
 
 // Render renders package p of the project at dir for version v, with the
-// binary at bin.
-func Render(dir, product string, p *buildspec.Package, v version.Version, bin string) (*templates.Rendered, error) {
+// binary at bin built by compile target t (which gives the package's os
+// and default arch; nil: a linux binary, arch from target_arch).
+func Render(dir, product string, p *buildspec.Package, t *buildspec.CompileTarget, v version.Version, bin string) (*templates.Rendered, error) {
 	return templates.Render(templates.Input{
 		ProjectDir: dir,
 		Package:    p,
 		Product:    product,
-		Version: templates.Version{
-			Product: v.Product, RPM: v.RPM, Deb: v.Deb, Commit: v.Commit, Time: v.Time,
-		},
-		Binary: bin,
+		Version:    v,
+		Target:     t,
+		Binary:     bin,
 	})
 }
 
@@ -78,12 +78,14 @@ func packageOutputs(dir string, f *buildspec.Flavour, v version.Version) func(*b
 	return func(p *buildspec.Package) ([]string, error) {
 		// Naming reads no bytes: the binary's future place will do.
 		bin := "binaries/" + p.Binary
+		var target *buildspec.CompileTarget
 		for _, t := range f.CompileTargets {
 			if t.Name == p.Binary {
 				bin = buildspec.BinaryPath(t, v.Product)
+				target = t
 			}
 		}
-		r, err := Render(dir, f.Product, p, v, bin)
+		r, err := Render(dir, f.Product, p, target, v, bin)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +162,11 @@ func (c *Context) writePackage(s buildspec.Stage) error {
 	if err != nil {
 		return err
 	}
-	r, err := Render(c.SourceDir, c.Plan.Product, p, c.Version, bin)
+	t, err := c.target(p.Binary)
+	if err != nil {
+		return err
+	}
+	r, err := Render(c.SourceDir, c.Plan.Product, p, t, c.Version, bin)
 	if err != nil {
 		return err
 	}
@@ -284,7 +290,11 @@ func (RPMSpec) Run(c *Context) error {
 		if err != nil {
 			return err
 		}
-		r, err := Render(c.SourceDir, c.Plan.Product, p, c.Version, bin)
+		t, err := c.target(p.Binary)
+		if err != nil {
+			return err
+		}
+		r, err := Render(c.SourceDir, c.Plan.Product, p, t, c.Version, bin)
 		if err != nil {
 			return err
 		}

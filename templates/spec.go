@@ -95,6 +95,10 @@ type ContentSpec struct {
 	When string `yaml:"when"`
 	// Verbatim copies Src's bytes without rendering them.
 	Verbatim bool `yaml:"verbatim"`
+	// Each, if set, is a template rendering to a space-separated list:
+	// the entry is shipped once per word, with the word as {{.item}}
+	// (e.g. each: "{{.services}}", src: "{{.item}}.service").
+	Each string `yaml:"each"`
 
 	// file and line where the entry was declared, for messages.
 	file string
@@ -103,7 +107,7 @@ type ContentSpec struct {
 
 var contentKeys = map[string]bool{
 	"src": true, "dst": true, "type": true, "mode": true, "owner": true,
-	"group": true, "when": true, "verbatim": true,
+	"group": true, "when": true, "verbatim": true, "each": true,
 }
 
 // UnmarshalYAML decodes one entry strictly and remembers its line: a

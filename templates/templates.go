@@ -28,9 +28,12 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/version"
 )
 
 //go:embed el debian rudder tarball
@@ -39,19 +42,6 @@ var embedded embed.FS
 // ProjectDir is where a project keeps its own templates, relative to its
 // root.
 const ProjectDir = "packager/templates"
-
-// Version is the product version in every spelling a template needs. It
-// mirrors what package version resolves, as plain values, so that this
-// package depends on nothing but the models.
-type Version struct {
-	Product string // e.g. 1.2.0-rc1.3-gabcd, the tarball's spelling
-	RPM     string // e.g. 1.2.0~rc1.3_gabcd
-	Deb     string // e.g. 1.2.0~rc1.3+gabcd
-	Commit  string // full commit id, may be empty outside git
-	// Time is the commit time (SOURCE_DATE_EPOCH): every timestamp of
-	// the package.
-	Time time.Time
-}
 
 // Input is what Render needs for one package.
 type Input struct {
@@ -62,7 +52,13 @@ type Input struct {
 	Package *buildspec.Package
 	// Product is the product's name, the default of the name property.
 	Product string
-	Version Version
+	// Version is the product's version; each format takes its spelling.
+	Version version.Version
+	// Target is the compile target that built Binary. It gives the
+	// package's os (Info.Platform) and, where the package sets no
+	// target_arch, its arch in the format's spelling. Nil means a linux
+	// binary whose arch the package names.
+	Target *buildspec.CompileTarget
 	// Binary is the host path of the compiled binary to ship.
 	Binary string
 }
@@ -313,6 +309,21 @@ func properties(in Input, spec *Spec) (map[string]string, error) {
 			data[k] = ""
 		}
 	}
+	data["os"] = "linux"
+	if t := in.Target; t != nil {
+		if t.OS != "linux" && spec.Format != FormatTar {
+			return nil, fmt.Errorf("package %s: template %s packages linux binaries, but compile target %s is for %s; use a tar template such as tarball/basic",
+				in.Package.Name, in.Package.Template, t.Name, t.OS)
+		}
+		data["os"] = t.OS
+		if data["target_arch"] == "" {
+			arch, err := formatArch(spec.Format, t)
+			if err != nil {
+				return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+			}
+			data["target_arch"] = arch
+		}
+	}
 	data["arch"] = data["target_arch"]
 	data["product"] = in.Product
 	data["product_version"] = in.Version.Product
@@ -337,29 +348,45 @@ func properties(in Input, spec *Spec) (map[string]string, error) {
 		}
 	}
 	if rv := data["rudder_version"]; rv != "" {
-		mm, err := majorMinor(in.Version.Product)
+		rpkg, err := in.Version.Rudder(rv)
 		if err != nil {
 			return nil, fmt.Errorf("package %s: rudder plugin version: %w", in.Package.Name, err)
 		}
-		data["rpkg_version"] = rv + "-" + mm
+		data["rpkg_version"] = rpkg
 	}
 	return data, nil
 }
 
-var leadingMajorMinor = regexp.MustCompile(`^(\d+)(?:\.(\d+))?`)
+// archNames spells GOARCH (with GOARM for arm) as rpm and dpkg name
+// architectures; an arch missing here needs target_arch in the spec.
+var archNames = map[string]map[string]string{
+	FormatRPM: {
+		"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "arm": "armv7hl", "arm7": "armv7hl",
+		"arm6": "armv6hl", "arm5": "armv5tel", "ppc64le": "ppc64le", "ppc64": "ppc64",
+		"s390x": "s390x", "riscv64": "riscv64", "loong64": "loongarch64", "mips64le": "mips64el",
+	},
+	FormatDeb: {
+		"amd64": "amd64", "arm64": "arm64", "386": "i386", "arm": "armhf", "arm7": "armhf",
+		"arm6": "armel", "arm5": "armel", "ppc64le": "ppc64el", "ppc64": "ppc64",
+		"s390x": "s390x", "riscv64": "riscv64", "loong64": "loong64", "mips64le": "mips64el", "mipsle": "mipsel",
+	},
+}
 
-// majorMinor is the "<major>.<minor>" of a product version, the plugin
-// part of a Rudder plugin's version.
-func majorMinor(v string) (string, error) {
-	m := leadingMajorMinor.FindStringSubmatch(v)
-	if m == nil {
-		return "", fmt.Errorf("version %q does not start with a number", v)
+// formatArch is the default target_arch of a package of format built by
+// t: the distro's name of the arch for rpm and deb, else GOARCH (armvN
+// for arm with GOARM set), as in the binaries' own names.
+func formatArch(format string, t *buildspec.CompileTarget) (string, error) {
+	names, ok := archNames[format]
+	if !ok {
+		if t.Arch == "arm" && t.ARM != "" {
+			return "armv" + t.ARM, nil
+		}
+		return t.Arch, nil
 	}
-	minor := m[2]
-	if minor == "" {
-		minor = "0"
+	if a, ok := names[t.Arch+t.ARM]; ok {
+		return a, nil
 	}
-	return m[1] + "." + minor, nil
+	return "", fmt.Errorf("compile target %s: no %s name known for arch %s; set target_arch", t.Name, format, t.Arch)
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -374,6 +401,7 @@ func funcs(data map[string]string) template.FuncMap {
 		"hasPrefix":  strings.HasPrefix,
 		"trimPrefix": strings.TrimPrefix,
 		"truthy":     truthy,
+		"capitalize": capitalize,
 	}
 	for k, v := range data {
 		if identifier.MatchString(k) {
@@ -384,6 +412,16 @@ func funcs(data map[string]string) template.FuncMap {
 	return fm
 }
 
+// capitalize upper-cases the first letter of s, for summaries made of
+// property values ("server" -> "Server").
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -392,7 +430,7 @@ func shellQuote(s string) string {
 func (r *renderer) info(in Input, spec *Spec) (*pack.Info, error) {
 	is := spec.Info
 	info := &pack.Info{
-		Platform: "linux",
+		Platform: r.data["os"],
 		MTime:    in.Version.Time.UTC(),
 	}
 	fields := []struct {
@@ -490,80 +528,117 @@ func (r *renderer) contents(in Input, spec *Spec) ([]pack.Content, error) {
 	seen := map[string]string{}
 	for i := range spec.Contents {
 		c := &spec.Contents[i]
-		if c.When != "" {
-			w, err := r.render(c.where()+" when", c.When)
+		each := []*renderer{r}
+		if c.Each != "" {
+			items, err := r.line(c.where()+" each", c.Each)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.where(), err)
 			}
-			if !truthy(w) {
+			each = nil
+			for _, item := range strings.Fields(items) {
+				each = append(each, r.with("item", item))
+			}
+		}
+		for _, r := range each {
+			pc, ok, err := r.content(in, c)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			}
+			if !ok {
 				continue
 			}
-		}
-		dst, err := r.line(c.where()+" dst", c.Dst)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.where(), err)
-		}
-		if !path.IsAbs(dst) || path.Clean(dst) != dst {
-			return nil, fmt.Errorf("%s: dst %q must be a clean absolute path", c.where(), dst)
-		}
-		if prev, ok := seen[dst]; ok {
-			return nil, fmt.Errorf("%s: dst %s already shipped by %s", c.where(), dst, prev)
-		}
-		seen[dst] = c.where()
-		pc := pack.Content{Destination: dst, Type: pack.File}
-		if c.Type != "" {
-			pc.Type = pack.ContentType(c.Type)
-		}
-		for _, f := range []struct {
-			in  string
-			out *string
-		}{{c.Owner, &pc.Owner}, {c.Group, &pc.Group}} {
-			v, err := r.line(c.where()+" owner", f.in)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", c.where(), err)
+			if prev, ok := seen[pc.Destination]; ok {
+				return nil, fmt.Errorf("%s: dst %s already shipped by %s", c.where(), pc.Destination, prev)
 			}
-			*f.out = pick(v, "root")
+			seen[pc.Destination] = c.where()
+			out = append(out, pc)
 		}
-		mode := fs.FileMode(0o644)
-		switch {
-		case pc.Type == pack.Dir:
-			mode = 0o755
-		case pc.Type == pack.Symlink:
-			mode = 0o777
-			if pc.Source, err = r.line(c.where()+" src", c.Src); err != nil {
-				return nil, fmt.Errorf("%s: %w", c.where(), err)
-			}
-		case isBinaryMarker(c.Src):
-			if in.Binary == "" {
-				return nil, fmt.Errorf("%s: ships the binary but no binary was given", c.where())
-			}
-			pc.Source = in.Binary
-			mode = 0o755
-		default:
-			name, err := r.line(c.where()+" src", c.Src)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", c.where(), err)
-			}
-			b, where, err := r.src.read(name)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", c.where(), err)
-			}
-			if !c.Verbatim {
-				s, err := r.render(where, string(b))
-				if err != nil {
-					return nil, err
-				}
-				b = []byte(s)
-			}
-			pc.Data = b
-		}
-		if c.Mode != "" {
-			mode, _ = parseMode(c.Mode) // validated when parsed
-		}
-		pc.Mode = mode
-		out = append(out, pc)
 	}
 	return out, nil
+}
+
+// with returns a renderer whose data also holds key = value, for the
+// entries of an "each" list.
+func (r *renderer) with(key, value string) *renderer {
+	data := make(map[string]string, len(r.data)+1)
+	for k, v := range r.data {
+		data[k] = v
+	}
+	data[key] = value
+	return &renderer{src: r.src, data: data, fns: funcs(data)}
+}
+
+// content renders one declared entry; ok is false when its "when"
+// condition does not hold. Errors are to be prefixed with c.where().
+func (r *renderer) content(in Input, c *ContentSpec) (pc pack.Content, ok bool, err error) {
+	if c.When != "" {
+		w, err := r.render(c.where()+" when", c.When)
+		if err != nil {
+			return pc, false, err
+		}
+		if !truthy(w) {
+			return pc, false, nil
+		}
+	}
+	dst, err := r.line(c.where()+" dst", c.Dst)
+	if err != nil {
+		return pc, false, err
+	}
+	if !path.IsAbs(dst) || path.Clean(dst) != dst {
+		return pc, false, fmt.Errorf("dst %q must be a clean absolute path", dst)
+	}
+	pc = pack.Content{Destination: dst, Type: pack.File}
+	if c.Type != "" {
+		pc.Type = pack.ContentType(c.Type)
+	}
+	for _, f := range []struct {
+		name, in string
+		out      *string
+	}{{"owner", c.Owner, &pc.Owner}, {"group", c.Group, &pc.Group}} {
+		v, err := r.line(c.where()+" "+f.name, f.in)
+		if err != nil {
+			return pc, false, err
+		}
+		*f.out = pick(v, "root")
+	}
+	mode := fs.FileMode(0o644)
+	switch {
+	case pc.Type == pack.Dir:
+		mode = 0o755
+	case pc.Type == pack.Symlink:
+		mode = 0o777
+		if pc.Source, err = r.line(c.where()+" src", c.Src); err != nil {
+			return pc, false, err
+		}
+	case isBinaryMarker(c.Src):
+		if in.Binary == "" {
+			return pc, false, errors.New("ships the binary but no binary was given")
+		}
+		pc.Source = in.Binary
+		mode = 0o755
+	default:
+		name, err := r.line(c.where()+" src", c.Src)
+		if err != nil {
+			return pc, false, err
+		}
+		b, where, err := r.src.read(name)
+		if err != nil {
+			return pc, false, err
+		}
+		if !c.Verbatim {
+			s, err := r.render(where, string(b))
+			if err != nil {
+				return pc, false, err
+			}
+			b = []byte(s)
+		}
+		pc.Data = b
+	}
+	if c.Mode != "" {
+		mode, _ = parseMode(c.Mode) // validated when parsed
+	}
+	pc.Mode = mode
+	return pc, true, nil
 }
 
 func (r *renderer) scripts(s ScriptsSpec) (pack.Scripts, error) {

@@ -10,9 +10,10 @@ import (
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/version"
 )
 
-var version = Version{Product: "0.26.0acme", RPM: "0.26.0acme", Deb: "0.26.0acme", Commit: "9eca1d2", Time: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
+var testVersion = version.Version{Product: "0.26.0acme", RPM: "0.26.0acme", Deb: "0.26.0acme", Commit: "9eca1d2", Time: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
 
 func input(tmpl string, props map[string]string) Input {
 	p := map[string]string{
@@ -28,7 +29,7 @@ func input(tmpl string, props map[string]string) Input {
 	}
 	return Input{
 		Package: &buildspec.Package{Name: "pkg", Template: tmpl, Properties: p},
-		Product: "backplane", Version: version, Binary: "/build/backplane",
+		Product: "backplane", Version: testVersion, Binary: "/build/backplane",
 	}
 }
 
@@ -97,7 +98,7 @@ func TestRenderFormats(t *testing.T) {
 			if i.Name != tt.name || i.Version != tt.version || i.Release != tt.release || i.Dist != tt.dist {
 				t.Errorf("got %s %s %s %s", i.Name, i.Version, i.Release, i.Dist)
 			}
-			if !i.MTime.Equal(version.Time) {
+			if !i.MTime.Equal(testVersion.Time) {
 				t.Errorf("MTime %v, want the commit time", i.MTime)
 			}
 			var bin *pack.Content
@@ -114,7 +115,7 @@ func TestRenderFormats(t *testing.T) {
 }
 
 func TestVersionPerFormat(t *testing.T) {
-	v := Version{Product: "1.2.0-rc1.3-gabcd", RPM: "1.2.0~rc1.3_gabcd", Deb: "1.2.0~rc1.3+gabcd", Time: version.Time}
+	v := version.Version{Product: "1.2.0-rc1.3-gabcd", RPM: "1.2.0~rc1.3_gabcd", Deb: "1.2.0~rc1.3+gabcd", Time: testVersion.Time}
 	for tmpl, want := range map[string]string{
 		"el/el9": "1.2.0~rc1.3_gabcd", "debian/generic": "1.2.0~rc1.3+gabcd",
 		"rudder/plugin": "8.1.0-1.2", "tarball/basic": "1.2.0-rc1.3-gabcd",
@@ -319,19 +320,5 @@ func TestBadTemplates(t *testing.T) {
 				t.Errorf("error does not name the package: %v", err)
 			}
 		})
-	}
-}
-
-func TestMajorMinor(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"0.26.0acme", "0.26"}, {"3", "3.0"}, {"1.2.0-rc1.3-gabcd", "1.2"}, {"10.4", "10.4"},
-	}
-	for _, tt := range tests {
-		if got, err := majorMinor(tt.in); err != nil || got != tt.want {
-			t.Errorf("majorMinor(%s) = %s, %v; want %s", tt.in, got, err, tt.want)
-		}
-	}
-	if _, err := majorMinor("dev"); err == nil {
-		t.Error("majorMinor(dev) succeeded")
 	}
 }

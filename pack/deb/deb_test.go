@@ -4,55 +4,26 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/internal/packtest"
 	"github.com/packyard/packyard/templates"
+	"github.com/packyard/packyard/version"
 )
 
 // binary is a real static Go program, built once for all tests, so that
 // lintian judges what the pipeline ships.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "packyard-deb-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = buildBinary(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func buildBinary(dir string) (string, error) {
-	src := filepath.Join(dir, "main.go")
-	prog := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"backplane test\") }\n"
-	if err := os.WriteFile(src, []byte(prog), 0o644); err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "backplane")
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, src)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v: %s", err, b)
-	}
-	return out, nil
-}
+func TestMain(m *testing.M) { packtest.Main(m, &binary) }
 
 var commitTime = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -70,7 +41,7 @@ func render(t *testing.T, v, projectDir string, props map[string]string) *pack.I
 		ProjectDir: projectDir,
 		Package:    &buildspec.Package{Name: "deb_64", Template: "debian/generic", Binary: "64bit_linux", Properties: p},
 		Product:    "backplane",
-		Version:    templates.Version{Product: v, RPM: v, Deb: v, Commit: "9eca1d2", Time: commitTime},
+		Version:    version.Version{Product: v, RPM: v, Deb: v, Commit: "9eca1d2", Time: commitTime},
 		Binary:     binary,
 	})
 	if err != nil {
@@ -84,27 +55,10 @@ func render(t *testing.T, v, projectDir string, props map[string]string) *pack.I
 
 func write(t *testing.T, info *pack.Info, dir string) string {
 	t.Helper()
-	p := filepath.Join(dir, Packager{}.FileName(info))
-	var b bytes.Buffer
-	if err := (Packager{}).Package(info, &b); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return packtest.Write(t, Packager{}, info, dir)
 }
 
-func run(t *testing.T, env []string, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
+var run = packtest.Run
 
 func TestFileName(t *testing.T) {
 	tests := []struct {
@@ -297,13 +251,8 @@ func TestReproducible(t *testing.T) {
 }
 
 func TestSigned(t *testing.T) {
-	home := t.TempDir()
+	home, key, _ := packtest.GPGKey(t, "s3cret")
 	env := []string{"GNUPGHOME=" + home}
-	run(t, env, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "s3cret",
-		"--quick-gen-key", "Packyard Test <test@packyard.example>", "rsa2048", "sign", "never")
-	key := filepath.Join(home, "key.asc")
-	run(t, env, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "s3cret",
-		"--armor", "--output", key, "--export-secret-keys")
 
 	info := render(t, "0.26.0acme", "", nil)
 	info.Signing = &pack.Signing{KeyFile: key, Passphrase: "s3cret"}
@@ -338,67 +287,14 @@ func TestSigned(t *testing.T) {
 	}
 }
 
-// chroot prepares a throwaway root for dpkg --root: its database, a static
-// busybox as /bin/sh, /run/systemd/system as on a booted systemd host, and
-// a systemctl stand-in that records its argv.
+// chroot prepares a throwaway root for dpkg --root: its database and
+// /run/systemd/system as on a booted systemd host.
 func chroot(t *testing.T) string {
-	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Fatal("busybox is required: apt-get install busybox-static")
-	}
-	root := t.TempDir()
-	for _, d := range []string{"bin", "dev", "usr/bin", "tmp", "run/systemd/system", "var/lib/dpkg/info", "var/lib/dpkg/updates"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root := packtest.Root(t, []string{"run/systemd/system", "var/lib/dpkg/info", "var/lib/dpkg/updates"}, []string{"rm", "cat"})
 	if err := os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mknod(filepath.Join(root, "dev/null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range []string{"sh", "rm", "cat"} {
-		if err := os.Symlink("busybox", filepath.Join(root, "bin", l)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rec := "#!/bin/sh\necho \"$*\" >> /systemctl.log\n"
-	if err := os.WriteFile(filepath.Join(root, "usr/bin/systemctl"), []byte(rec), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	return root
-}
-
-func systemctlLog(t *testing.T, root string) []string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "systemctl.log"))
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	if err := os.Remove(filepath.Join(root, "systemctl.log")); err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
-func expect(t *testing.T, step string, got, want []string) {
-	t.Helper()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("%s: systemctl calls\n%s\nwant\n%s", step, strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
 }
 
 func TestInstallUpgradeRemovePurge(t *testing.T) {
@@ -424,7 +320,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 	both := strings.Join(units, " ")
 
 	dpkg("-i", v1)
-	expect(t, "install", systemctlLog(t, root), []string{
+	packtest.ExpectCalls(t, "install", packtest.SystemctlLog(t, root), []string{
 		"--no-reload enable " + units[0], "--no-reload enable " + units[1], "--system daemon-reload",
 	})
 	conf := filepath.Join(root, "etc/acme/backplane/server.conf")
@@ -433,7 +329,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 	}
 
 	dpkg("-i", v2)
-	expect(t, "upgrade", systemctlLog(t, root), []string{"--system daemon-reload", "try-restart " + both})
+	packtest.ExpectCalls(t, "upgrade", packtest.SystemctlLog(t, root), []string{"--system daemon-reload", "try-restart " + both})
 	if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "local edit") {
 		t.Errorf("upgrade replaced the edited conffile: %s", b)
 	}
@@ -445,7 +341,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	dpkg("-r", "backplane")
-	expect(t, "remove", systemctlLog(t, root), []string{
+	packtest.ExpectCalls(t, "remove", packtest.SystemctlLog(t, root), []string{
 		"stop " + both, "--no-reload disable " + units[0], "--no-reload disable " + units[1], "--system daemon-reload",
 	})
 	if _, err := os.Stat(conf); err != nil {
@@ -456,7 +352,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 	}
 
 	dpkg("-P", "backplane")
-	expect(t, "purge", systemctlLog(t, root), []string{"--system daemon-reload"})
+	packtest.ExpectCalls(t, "purge", packtest.SystemctlLog(t, root), []string{"--system daemon-reload"})
 	for _, gone := range []string{conf, filepath.Join(root, "var/log/backplane")} {
 		if _, err := os.Stat(gone); !os.IsNotExist(err) {
 			t.Errorf("%s left after purge: %v", gone, err)

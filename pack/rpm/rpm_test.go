@@ -7,49 +7,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/internal/packtest"
 	"github.com/packyard/packyard/templates"
+	"github.com/packyard/packyard/version"
 )
 
 // binary is a real static Go program, built once for all tests, so that
 // rpmlint judges what the pipeline ships.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "packyard-rpm-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = buildBinary(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func buildBinary(dir string) (string, error) {
-	src := filepath.Join(dir, "main.go")
-	prog := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"backplane test\") }\n"
-	if err := os.WriteFile(src, []byte(prog), 0o644); err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "backplane")
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, src)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64", "GOFLAGS=")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v: %s", err, b)
-	}
-	return out, nil
-}
+func TestMain(m *testing.M) { packtest.Main(m, &binary) }
 
 var commitTime = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -68,7 +40,7 @@ func render(t *testing.T, tmpl, v, projectDir string, props map[string]string) *
 		ProjectDir: projectDir,
 		Package:    &buildspec.Package{Name: "el_64", Template: tmpl, Binary: "64bit_linux", Properties: p},
 		Product:    "backplane",
-		Version:    templates.Version{Product: v, RPM: v, Deb: v, Commit: "9eca1d2", Time: commitTime},
+		Version:    version.Version{Product: v, RPM: v, Deb: v, Commit: "9eca1d2", Time: commitTime},
 		Binary:     binary,
 	})
 	if err != nil {
@@ -82,27 +54,10 @@ func render(t *testing.T, tmpl, v, projectDir string, props map[string]string) *
 
 func write(t *testing.T, info *pack.Info, dir string) string {
 	t.Helper()
-	p := filepath.Join(dir, Packager{}.FileName(info))
-	var b bytes.Buffer
-	if err := (Packager{}).Package(info, &b); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return packtest.Write(t, Packager{}, info, dir)
 }
 
-func run(t *testing.T, env []string, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
+var run = packtest.Run
 
 func TestFileName(t *testing.T) {
 	tests := []struct {
@@ -259,18 +214,6 @@ func TestPropertiesChangeContents(t *testing.T) {
 	}
 }
 
-// rpmlint extracts payloads with "rpm2cpio | cpio -id"; nfpm writes
-// absolute cpio names, which GNU cpio would unpack into / when run as
-// root. The stand-in keeps extraction inside rpmlint's directory.
-func safeCpioPath(t *testing.T) []string {
-	dir := t.TempDir()
-	wrapper := "#!/bin/sh\nexec /usr/bin/cpio --no-absolute-filenames \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "cpio"), []byte(wrapper), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return []string{"PATH=" + dir + ":" + os.Getenv("PATH")}
-}
-
 func TestRpmlint(t *testing.T) {
 	if _, err := exec.LookPath("rpmlint"); err != nil {
 		t.Fatal("rpmlint is required: apt-get install rpmlint")
@@ -284,7 +227,7 @@ func TestRpmlint(t *testing.T) {
 	if err := os.WriteFile(cfgFile, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := safeCpioPath(t)
+	env := packtest.SafeCpioEnv(t)
 	for _, tmpl := range []string{"el/el7", "el/el8", "el/el9"} {
 		for _, props := range []map[string]string{nil, {"bindir": "/usr/bin", "user": "backplane", "manage_server_preset": "1"}} {
 			p := write(t, render(t, tmpl, "0.26.0acme", "", props), t.TempDir())
@@ -310,24 +253,8 @@ func TestReproducible(t *testing.T) {
 	}
 }
 
-// gpgKey makes a passphrase-protected signing key; it returns the
-// armored private key file and the armored public key file.
-func gpgKey(t *testing.T, passphrase string) (string, string) {
-	t.Helper()
-	home := t.TempDir()
-	env := []string{"GNUPGHOME=" + home}
-	run(t, env, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", passphrase,
-		"--quick-gen-key", "Packyard Test <test@packyard.example>", "rsa2048", "sign", "never")
-	priv := filepath.Join(home, "key.asc")
-	pub := filepath.Join(home, "pub.asc")
-	run(t, env, "gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", passphrase,
-		"--armor", "--output", priv, "--export-secret-keys")
-	run(t, env, "gpg", "--batch", "--armor", "--output", pub, "--export")
-	return priv, pub
-}
-
 func TestSigned(t *testing.T) {
-	priv, pub := gpgKey(t, "s3cret")
+	_, priv, pub := packtest.GPGKey(t, "s3cret")
 	info := render(t, "el/el8", "0.26.0acme", "", nil)
 	info.Signing = &pack.Signing{KeyFile: priv, Passphrase: "s3cret"}
 	p := write(t, info, t.TempDir())
@@ -349,57 +276,9 @@ func TestSigned(t *testing.T) {
 	}
 }
 
-// chroot prepares a throwaway root where rpm runs scriptlets: a static
-// busybox as /bin/sh and a systemctl stand-in that records its argv.
+// chroot prepares a throwaway root where rpm runs scriptlets.
 func chroot(t *testing.T) string {
-	t.Helper()
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Fatal("busybox is required: apt-get install busybox-static")
-	}
-	root := t.TempDir()
-	for _, d := range []string{"bin", "dev", "usr/bin", "tmp", "var/tmp"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Scriptlets redirect to /dev/null: give them a real one (1, 3).
-	if err := syscall.Mknod(filepath.Join(root, "dev/null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range []string{"sh", "cat", "ln", "mkdir", "rm"} {
-		if err := os.Symlink("busybox", filepath.Join(root, "bin", l)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rec := "#!/bin/sh\necho \"$*\" >> /systemctl.log\n"
-	if err := os.WriteFile(filepath.Join(root, "usr/bin/systemctl"), []byte(rec), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-func systemctlLog(t *testing.T, root string) []string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "systemctl.log"))
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	if err := os.Remove(filepath.Join(root, "systemctl.log")); err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
+	return packtest.Root(t, []string{"var/tmp"}, []string{"cat", "ln", "mkdir", "rm"})
 }
 
 func TestInstallUpgradeErase(t *testing.T) {
@@ -436,7 +315,7 @@ func TestInstallUpgradeErase(t *testing.T) {
 			run(t, nil, "rpm", "--root", root, "--initdb")
 
 			rpm("-i", v1)
-			expect(t, "install", systemctlLog(t, root), []string{"daemon-reload", "--no-reload preset " + units})
+			packtest.ExpectCalls(t, "install", packtest.SystemctlLog(t, root), []string{"daemon-reload", "--no-reload preset " + units})
 			conf := filepath.Join(root, "etc/acme/backplane/server.conf")
 			if err := os.WriteFile(conf, []byte("loglevel = warn # local edit\n"), 0o640); err != nil {
 				t.Fatal(err)
@@ -444,7 +323,7 @@ func TestInstallUpgradeErase(t *testing.T) {
 
 			rpm("-U", v2)
 			// The new %post runs, then the old package's %postun ($1 = 1).
-			expect(t, "upgrade", systemctlLog(t, root), []string{"daemon-reload", "daemon-reload", "try-restart " + units})
+			packtest.ExpectCalls(t, "upgrade", packtest.SystemctlLog(t, root), []string{"daemon-reload", "daemon-reload", "try-restart " + units})
 			if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "local edit") {
 				t.Errorf("upgrade replaced the edited config: %s", b)
 			}
@@ -456,17 +335,10 @@ func TestInstallUpgradeErase(t *testing.T) {
 			}
 
 			rpm("-e", "backplane")
-			expect(t, "erase", systemctlLog(t, root), tt.erase)
+			packtest.ExpectCalls(t, "erase", packtest.SystemctlLog(t, root), tt.erase)
 			if _, err := os.Stat(filepath.Join(root, "opt/acme/bin/backplane")); !os.IsNotExist(err) {
 				t.Errorf("binary left after erase: %v", err)
 			}
 		})
-	}
-}
-
-func expect(t *testing.T, step string, got, want []string) {
-	t.Helper()
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("%s: systemctl calls\n%s\nwant\n%s", step, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
