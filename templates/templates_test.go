@@ -1,7 +1,11 @@
 package templates
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +14,7 @@ import (
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/tarball"
 	"github.com/packyard/packyard/version"
 )
 
@@ -320,5 +325,272 @@ func TestBadTemplates(t *testing.T) {
 				t.Errorf("error does not name the package: %v", err)
 			}
 		})
+	}
+}
+
+func destinations(info *pack.Info) []string {
+	var out []string
+	for _, c := range info.Contents {
+		out = append(out, c.Destination)
+	}
+	return out
+}
+
+func TestServices(t *testing.T) {
+	agent := map[string]string{
+		"el/global/agent.conf":    "# agent of {{.name}}\n",
+		"el/global/agent.env":     "ARGS=\"\"\n",
+		"el/global/agent.service": "[Service]\nExecStart={{.bindir}}/{{.name}} agent\n",
+	}
+	// manage_server_preset=1 throughout: a tool without services still
+	// gets no preset.
+	const preset = "/usr/lib/systemd/system-preset/50-backplane.preset"
+	tests := []struct {
+		name     string
+		tmpl     string
+		services string
+		files    map[string]string // project templates
+		contents []string          // every destination, in order
+		summary  string
+		scripts  []string // in every script but preinstall; none when empty
+		depends  string
+	}{
+		{"cli el", "el/el8", "", nil, []string{"/opt/acme/bin/backplane"}, "Command-line tool", nil, ""},
+		{"cli el7", "el/el7", "", nil, []string{"/opt/acme/bin/backplane"}, "Command-line tool", nil, ""},
+		{"cli debian", "debian/generic", "", nil,
+			[]string{"/opt/acme/bin/backplane", "/usr/share/doc/backplane/copyright", "/usr/share/lintian/overrides/backplane"},
+			"Command-line tool", nil, ""},
+		{"server only", "el/el9", "server", nil,
+			[]string{
+				"/opt/acme/bin/backplane", "/etc/acme/backplane", "/etc/acme/backplane/server.conf",
+				"/etc/sysconfig/backplane-server", "/usr/lib/systemd/system/backplane-server.service",
+				preset, "/etc/logrotate.d/backplane", "/var/log/backplane",
+			},
+			"Server daemon", []string{" backplane-server.service >"}, "logrotate"},
+		{"default", "debian/generic", "server broker", nil,
+			[]string{
+				"/opt/acme/bin/backplane", "/etc/acme/backplane",
+				"/etc/acme/backplane/server.conf", "/etc/acme/backplane/broker.conf",
+				"/etc/default/backplane-server", "/etc/default/backplane-broker",
+				"/lib/systemd/system/backplane-server.service", "/lib/systemd/system/backplane-broker.service",
+				preset, "/etc/logrotate.d/backplane", "/var/log/backplane",
+				"/usr/share/doc/backplane/copyright", "/usr/share/lintian/overrides/backplane",
+			},
+			"Server and broker daemons", []string{"backplane-server.service backplane-broker.service\""}, ""},
+		{"a project's own service", "el/el8", "server agent", agent,
+			[]string{
+				"/opt/acme/bin/backplane", "/etc/acme/backplane",
+				"/etc/acme/backplane/server.conf", "/etc/acme/backplane/agent.conf",
+				"/etc/sysconfig/backplane-server", "/etc/sysconfig/backplane-agent",
+				"/usr/lib/systemd/system/backplane-server.service", "/usr/lib/systemd/system/backplane-agent.service",
+				preset, "/etc/logrotate.d/backplane", "/var/log/backplane",
+			},
+			"Server and agent daemons", []string{" backplane-server.service backplane-agent.service >"}, "logrotate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input(tt.tmpl, map[string]string{"services": tt.services, "manage_server_preset": "1"})
+			in.ProjectDir = project(t, tt.files)
+			r, err := Render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := r.Info
+			want := tt.contents
+			if got := destinations(i); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("contents\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if i.Summary != tt.summary {
+				t.Errorf("summary %q, want %q", i.Summary, tt.summary)
+			}
+			if strings.Join(i.Depends, " ") != tt.depends {
+				t.Errorf("depends %q, want %q", i.Depends, tt.depends)
+			}
+			for _, s := range []string{i.Scripts.PostInstall, i.Scripts.PreRemove, i.Scripts.PostRemove} {
+				if len(tt.scripts) == 0 && s != "" {
+					t.Errorf("a command-line tool has a scriptlet:\n%s", s)
+				}
+				for _, w := range tt.scripts {
+					if !strings.Contains(s, w) {
+						t.Errorf("script lacks %q:\n%s", w, s)
+					}
+				}
+			}
+			if tt.services == "" {
+				if ov := content(i, "/usr/share/lintian/overrides/backplane"); ov != nil &&
+					strings.Contains(string(ov.Data), "maintainer-script-calls-systemctl") {
+					t.Errorf("overrides of a command-line tool name its absent scripts:\n%s", ov.Data)
+				}
+				if !strings.Contains(i.Description, "installed as /opt/acme/bin/backplane") {
+					t.Errorf("description %q", i.Description)
+				}
+			}
+		})
+	}
+}
+
+func TestEachErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		props map[string]string
+		want  string
+	}{
+		{"service without its files", nil, map[string]string{"services": "server agent"},
+			"embedded:templates/el/global/template.yaml:51: template el/el8: file agent.conf not found in el/el8 or el/global"},
+		{"bad each", map[string]string{"el/x/template.yaml": "contents:\n  - {each: '{{.nope}}', src: a, dst: /a}\n"},
+			nil, `el/x/template.yaml:2 each" at <.nope>: map has no entry for key "nope"`},
+		{"twice the same item", map[string]string{"el/x/template.yaml": "contents:\n  - {each: 'a a', src: server.conf, dst: '/{{.item}}'}\n"},
+			nil, "template.yaml:2: dst /a already shipped by"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := "el/el8"
+			if tt.files != nil {
+				tmpl = "el/x"
+			}
+			in := input(tmpl, tt.props)
+			in.Package.Properties["dist"] = "el8"
+			in.ProjectDir = project(t, tt.files)
+			_, err := Render(in)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTarget(t *testing.T) {
+	target := func(os, arch, arm string) *buildspec.CompileTarget {
+		return &buildspec.CompileTarget{Name: os + "_" + arch, OS: os, Arch: arch, ARM: arm}
+	}
+	tests := []struct {
+		tmpl       string
+		target     *buildspec.CompileTarget
+		targetArch string // "-": unset
+		platform   string
+		arch       string
+	}{
+		{"el/el9", target("linux", "arm64", ""), "-", "linux", "aarch64"},
+		{"el/el9", target("linux", "amd64", ""), "-", "linux", "x86_64"},
+		{"el/el9", target("linux", "arm", "6"), "-", "linux", "armv6hl"},
+		{"el/el9", target("linux", "arm64", ""), "arm64ish", "linux", "arm64ish"},
+		{"debian/generic", target("linux", "amd64", ""), "-", "linux", "amd64"},
+		{"debian/generic", target("linux", "arm", "7"), "-", "linux", "armhf"},
+		{"debian/generic", target("linux", "arm", "5"), "-", "linux", "armel"},
+		{"debian/generic", target("linux", "ppc64le", ""), "-", "linux", "ppc64el"},
+		{"tarball/basic", target("darwin", "arm64", ""), "-", "darwin", "arm64"},
+		{"tarball/basic", target("linux", "arm", "7"), "-", "linux", "armv7"},
+		{"tarball/basic", nil, "x86_64", "linux", "x86_64"},
+	}
+	for _, tt := range tests {
+		name := tt.tmpl + "/" + tt.arch
+		t.Run(name, func(t *testing.T) {
+			in := input(tt.tmpl, map[string]string{"target_arch": tt.targetArch})
+			in.Target = tt.target
+			r, err := Render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Info.Platform != tt.platform || r.Info.Arch != tt.arch {
+				t.Errorf("platform %s arch %s, want %s %s", r.Info.Platform, r.Info.Arch, tt.platform, tt.arch)
+			}
+		})
+	}
+
+	bad := []struct {
+		tmpl   string
+		target *buildspec.CompileTarget
+		want   string
+	}{
+		{"el/el8", target("darwin", "arm64", ""), "package pkg: template el/el8 packages linux binaries, but compile target darwin_arm64 is for darwin"},
+		{"debian/generic", target("windows", "amd64", ""), "compile target windows_amd64 is for windows"},
+		{"rudder/plugin", target("darwin", "amd64", ""), "packages linux binaries"},
+		{"debian/generic", target("linux", "wasm", ""), "compile target linux_wasm: no deb name known for arch wasm; set target_arch"},
+	}
+	for _, tt := range bad {
+		in := input(tt.tmpl, map[string]string{"target_arch": "-"})
+		in.Target = tt.target
+		if _, err := Render(in); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s %s/%s: err = %v, want one containing %q", tt.tmpl, tt.target.OS, tt.target.Arch, err, tt.want)
+		}
+	}
+}
+
+// TestTarballOtherOS writes the tarball of a darwin and of a windows
+// binary and reads it back: names, entries and the README all follow the
+// compile target.
+func TestTarballOtherOS(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "packyard-0.26.0acme-darwin-arm64")
+	if err := os.WriteFile(bin, []byte("\xcf\xfa\xed\xfe not really Mach-O"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		os, arch, file, exe string
+	}{
+		{"darwin", "arm64", "packyard-0.26.0acme-darwin-arm64.tar.gz", "bin/packyard"},
+		{"darwin", "amd64", "packyard-0.26.0acme-darwin-amd64.tar.gz", "bin/packyard"},
+		{"windows", "amd64", "packyard-0.26.0acme-windows-amd64.tar.gz", "bin/packyard.exe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			in := Input{
+				Package: &buildspec.Package{Name: "tar_" + tt.os, Template: "tarball/basic", Binary: tt.os,
+					Properties: map[string]string{"name": "packyard", "display_name": "Packyard"}},
+				Product: "packyard", Version: testVersion, Binary: bin,
+				Target: &buildspec.CompileTarget{Name: tt.os, OS: tt.os, Arch: tt.arch},
+			}
+			r, err := Render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := (tarball.Packager{}).FileName(r.Info); got != tt.file {
+				t.Errorf("file name %s, want %s", got, tt.file)
+			}
+			var buf bytes.Buffer
+			if err := (tarball.Packager{}).Package(r.Info, &buf); err != nil {
+				t.Fatal(err)
+			}
+			entries := readTarGz(t, buf.Bytes())
+			prefix := strings.TrimSuffix(tt.file, ".tar.gz") + "/"
+			if m, ok := entries[prefix+tt.exe]; !ok || m != 0o755 {
+				t.Errorf("%s: mode %o, present %v; entries %v", tt.exe, m, ok, entries)
+			}
+			readme := string(content(r.Info, "/README").Data)
+			for _, want := range []string{
+				"Packyard 0.26.0acme, built from commit 9eca1d2 (2024-03-01T12:00:00Z).",
+				tt.exe + "  the packyard command, for " + tt.os + "/" + tt.arch,
+			} {
+				if !strings.Contains(readme, want) {
+					t.Errorf("README lacks %q:\n%s", want, readme)
+				}
+			}
+			if _, ok := entries[prefix+"README"]; !ok {
+				t.Errorf("no README in %v", entries)
+			}
+		})
+	}
+}
+
+// readTarGz returns the regular files of a tar.gz with their modes.
+func readTarGz(t *testing.T, b []byte) map[string]int64 {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	out := map[string]int64{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			out[h.Name] = h.Mode
+		}
 	}
 }

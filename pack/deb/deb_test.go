@@ -359,3 +359,64 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandLineTool packages a CLI (services empty), as Packyard
+// packages itself: the binary and the documentation Debian expects.
+func TestCommandLineTool(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("dpkg --root runs maintainer scripts chrooted and needs root")
+	}
+	p := write(t, render(t, "0.26.0acme", "", map[string]string{
+		"services": "", "name": "packyard", "display_name": "Packyard", "bindir": "/usr/bin", "etcdir": "/etc/packyard",
+	}), t.TempDir())
+
+	var files []string
+	for _, l := range strings.Split(strings.TrimSpace(run(t, nil, "dpkg-deb", "-c", p)), "\n") {
+		if f := strings.Fields(l); !strings.HasSuffix(f[len(f)-1], "/") {
+			files = append(files, f[len(f)-1])
+		}
+	}
+	want := []string{
+		"./usr/bin/packyard", "./usr/share/doc/packyard/changelog.Debian.gz",
+		"./usr/share/doc/packyard/copyright", "./usr/share/lintian/overrides/packyard",
+	}
+	if strings.Join(files, " ") != strings.Join(want, " ") {
+		t.Errorf("files %v, want %v", files, want)
+	}
+	ctrl := t.TempDir()
+	run(t, nil, "dpkg-deb", "-e", p, ctrl)
+	entries, err := os.ReadDir(ctrl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "control" && e.Name() != "md5sums" {
+			t.Errorf("control member %s in a package without services", e.Name())
+		}
+	}
+	if d := run(t, nil, "dpkg-deb", "-f", p, "Description"); !strings.HasPrefix(d, "Command-line tool of Packyard\n") {
+		t.Errorf("Description: %s", d)
+	}
+
+	// lintian exits non-zero on errors; read its report either way.
+	out, _ := exec.Command("lintian", "--tag-display-limit", "0", "-I", p).CombinedOutput()
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "E: ") || strings.Contains(l, "unused-override") || strings.Contains(l, "mismatched-override") {
+			t.Errorf("lintian: %s", l)
+		}
+	}
+
+	root := chroot(t)
+	dpkg := func(args ...string) {
+		run(t, nil, "dpkg", append([]string{"--root", root, "--force-depends", "--force-not-root"}, args...)...)
+	}
+	dpkg("-i", p)
+	if _, err := os.Stat(filepath.Join(root, "usr/bin/packyard")); err != nil {
+		t.Errorf("binary not installed: %v", err)
+	}
+	dpkg("-P", "packyard")
+	packtest.ExpectCalls(t, "install and purge", packtest.SystemctlLog(t, root), nil)
+	if _, err := os.Stat(filepath.Join(root, "usr/bin/packyard")); !os.IsNotExist(err) {
+		t.Errorf("binary left after purge: %v", err)
+	}
+}

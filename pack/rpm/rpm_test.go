@@ -342,3 +342,51 @@ func TestInstallUpgradeErase(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandLineTool packages a CLI (services empty), as Packyard
+// packages itself: the binary and the package's tags, nothing else.
+func TestCommandLineTool(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("rpm --root runs scriptlets chrooted and needs root")
+	}
+	cfg, err := templates.ReadFile("", "el/el9", "rpmlint.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(t.TempDir(), "rpmlint.toml")
+	if err := os.WriteFile(cfgFile, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]string{
+		"services": "", "name": "packyard", "display_name": "Packyard", "bindir": "/usr/bin", "etcdir": "/etc/packyard",
+	}
+	for _, tmpl := range []string{"el/el7", "el/el9"} {
+		t.Run(tmpl, func(t *testing.T) {
+			p := write(t, render(t, tmpl, "0.26.0acme", "", props), t.TempDir())
+			if got := strings.TrimSpace(run(t, nil, "rpm", "-qpl", p)); got != "/usr/bin/packyard" {
+				t.Errorf("rpm -qpl = %q, want the binary alone", got)
+			}
+			if s := run(t, nil, "rpm", "-qp", "--scripts", p); s != "" {
+				t.Errorf("scriptlets:\n%s", s)
+			}
+			if req := run(t, nil, "rpm", "-qpR", p); strings.Contains(req, "logrotate") {
+				t.Errorf("requires logrotate:\n%s", req)
+			}
+			if qi := run(t, nil, "rpm", "-qpi", p); !strings.Contains(qi, "Summary     : Command-line tool of Packyard") {
+				t.Errorf("rpm -qpi:\n%s", qi)
+			}
+			if out := run(t, packtest.SafeCpioEnv(t), "rpmlint", "-c", cfgFile, p); !strings.Contains(out, " 0 errors,") {
+				t.Errorf("rpmlint:\n%s", out)
+			}
+
+			root := chroot(t)
+			run(t, nil, "rpm", "--root", root, "--initdb")
+			run(t, nil, "rpm", "--root", root, "--nodeps", "-i", p)
+			if _, err := os.Stat(filepath.Join(root, "usr/bin/packyard")); err != nil {
+				t.Errorf("binary not installed: %v", err)
+			}
+			run(t, nil, "rpm", "--root", root, "--nodeps", "-e", "packyard")
+			packtest.ExpectCalls(t, "install and erase", packtest.SystemctlLog(t, root), nil)
+		})
+	}
+}
