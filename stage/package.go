@@ -153,20 +153,25 @@ func (c *Context) pkg(name string) (*buildspec.Package, error) {
 	return nil, &UsageError{Err: fmt.Errorf("flavour %s has no package %q", c.Flavour.Name, name)}
 }
 
+// render renders package p with its compile target's binary.
+func (c *Context) render(p *buildspec.Package) (*templates.Rendered, error) {
+	bin, err := c.binary(p.Binary)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.target(p.Binary)
+	if err != nil {
+		return nil, err
+	}
+	return Render(c.SourceDir, c.Plan.Product, p, t, c.Version, bin)
+}
+
 func (c *Context) writePackage(s buildspec.Stage) error {
 	p, err := c.pkg(s.Package)
 	if err != nil {
 		return err
 	}
-	bin, err := c.binary(p.Binary)
-	if err != nil {
-		return err
-	}
-	t, err := c.target(p.Binary)
-	if err != nil {
-		return err
-	}
-	r, err := Render(c.SourceDir, c.Plan.Product, p, t, c.Version, bin)
+	r, err := c.render(p)
 	if err != nil {
 		return err
 	}
@@ -286,15 +291,7 @@ func (RPMSpec) Run(c *Context) error {
 		if err != nil {
 			return err
 		}
-		bin, err := c.binary(p.Binary)
-		if err != nil {
-			return err
-		}
-		t, err := c.target(p.Binary)
-		if err != nil {
-			return err
-		}
-		r, err := Render(c.SourceDir, c.Plan.Product, p, t, c.Version, bin)
+		r, err := c.render(p)
 		if err != nil {
 			return err
 		}
