@@ -44,19 +44,11 @@ echo "== building packbench and nfpm v2.45.2 into $work/bin" >&2
 
 # The payload: the Go tool binaries (compile, link, vet, ...) in name order,
 # repeated as needed and cut at SIZE: compressible like a Go binary and the
-# same bytes for a given Go release.
+# same bytes for a given Go release (package bench/payload).
 bytes=$((size_mib * 1024 * 1024))
-tooldir=$(go env GOROOT)/pkg/tool/$(go env GOHOSTOS)_$(go env GOHOSTARCH)
 payload=$work/payload
-: >"$payload"
-while [ "$(stat -c %s "$payload")" -lt "$bytes" ]; do
-	for f in $(ls "$tooldir" | LC_ALL=C sort); do
-		cat "$tooldir/$f" >>"$payload"
-	done
-done
-truncate -s "$bytes" "$payload"
-chmod 0755 "$payload"
-echo "== payload: $size_mib MiB, sha256 $(sha256sum "$payload" | cut -c1-16)…, from $tooldir" >&2
+"$work/bin/packbench" -make-payload "$size_mib" -payload "$payload"
+echo "== payload: $size_mib MiB, sha256 $(sha256sum "$payload" | cut -c1-16)…" >&2
 
 # The native tools' inputs, written before any timing starts.
 name=bench-payload
@@ -184,7 +176,8 @@ declare -A what=(
 )
 
 echo
-echo "Packaging a $size_mib MiB payload, $(nproc) CPUs, $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3)"
+# Other work on the machine shows in every figure: record the load.
+echo "Packaging a $size_mib MiB payload, $(nproc) CPUs, $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 printf '| %-16s | %-38s | %7s | %8s | %8s | %-24s |\n' row "format, tool" "wall s" "RSS MiB" "out MiB" "vs native: wall, RSS"
 printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..40})" \

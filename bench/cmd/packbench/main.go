@@ -6,6 +6,7 @@
 // Usage:
 //
 //	packbench -format rpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR
+//	packbench -make-payload MiB -payload FILE
 //
 // The payload is installed as one executable, /usr/bin/bench-payload (for
 // rpkg /opt/rudder/share/plugins/bench-payload/bin/bench-payload), in a
@@ -15,6 +16,10 @@
 // under DIR, runs `rpmbuild -ba` (so it also writes the srpm, as the
 // rpmbuild builder of `packyard package` does) and removes the top dir.
 // Every timestamp is SOURCE_DATE_EPOCH, 0 when unset.
+//
+// -make-payload writes a payload of that many MiB to FILE instead: the Go
+// tool binaries concatenated (see package bench/payload), as the Go
+// benchmarks of the writers use.
 package main
 
 import (
@@ -28,6 +33,7 @@ import (
 	"strconv"
 	"time"
 
+	payloadpkg "github.com/packyard/packyard/bench/payload"
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/deb"
 	"github.com/packyard/packyard/pack/rpkg"
@@ -57,8 +63,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "", "the writer: rpm, deb, rpkg, rpmspec or tarball")
 	payload := fs.String("payload", "", "the file to package")
 	out := fs.String("out", "", "the directory to write the package into")
+	makeMiB := fs.Int64("make-payload", 0, "write a payload of this many MiB to -payload, and nothing else")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *makeMiB != 0 {
+		if fs.NArg() != 0 || *payload == "" || *makeMiB < 0 {
+			fmt.Fprintln(stderr, "usage: packbench -make-payload MiB -payload FILE")
+			return 2
+		}
+		if err := payloadpkg.WriteFile(*payload, *makeMiB<<20); err != nil {
+			fmt.Fprintln(stderr, "packbench:", err)
+			return 1
+		}
+		return 0
 	}
 	if fs.NArg() != 0 || *format == "" || *payload == "" || *out == "" {
 		fmt.Fprintln(stderr, "usage: packbench -format rpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR")

@@ -88,6 +88,21 @@ func TestReproducible(t *testing.T) {
 	}
 }
 
+func TestMakePayload(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "payload")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-make-payload", "2", "-payload", name}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) != 2<<20 || !bytes.HasPrefix(data, []byte("\x7fELF")) {
+		t.Errorf("%d bytes starting %q, want 2 MiB of Go binaries", len(data), data[:4])
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	payload := filepath.Join(t.TempDir(), "payload")
 	if err := os.WriteFile(payload, []byte("x"), 0o644); err != nil {
@@ -103,6 +118,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown format", []string{"-format", "msi", "-payload", payload}, "", `-format "msi"`},
 		{"missing payload", []string{"-format", "rpm", "-payload", "/nonexistent/payload"}, "", "payload: stat /nonexistent/payload"},
 		{"payload is a dir", []string{"-format", "deb", "-payload", t.TempDir()}, "", "not a regular file"},
+		{"negative payload size", []string{"-make-payload", "-1", "-payload", payload}, "", "usage: packbench -make-payload"},
 		{"bad epoch", []string{"-format", "rpm", "-payload", payload}, "yesterday", `SOURCE_DATE_EPOCH="yesterday"`},
 	}
 	for _, tt := range tests {
