@@ -103,6 +103,10 @@ func TestBadInput(t *testing.T) {
 			line := edit(t, filepath.Join(dir, spec), "        ConfigDir: /etc/backplane\n", "        ConfigDir: /etc/backplane\n        Colour: blue\n")
 			return []string{fmt.Sprintf("buildspec.yaml:%d:", line+1), "Colour"}
 		}, []string{"--build", "foss"}, nil, 2},
+		{"missing template property", func(t *testing.T, dir string) []string {
+			editAfter(t, filepath.Join(dir, spec), "\nacme:", "      rudder_version: 8.1.0\n", "")
+			return []string{"package rudder", "template rudder/plugin", `property "rudder_version"`}
+		}, nil, nil, 2},
 		{"bad version", func(t *testing.T, dir string) []string { return []string{"1 2"} },
 			[]string{"--version", "1 2"}, nil, 2},
 		{"unknown flavour", func(t *testing.T, dir string) []string { return []string{"nope", "acme"} },

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,8 +135,9 @@ func TestBuildExampleAcme(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example")
 	}
-	root := repoRoot(t)
-	dist := buildAcme(t, root, "examples/backplane")
+	// The build the package tests share (acmeDist), not one more.
+	shared := acmeDist(t)
+	dist := shared.dist
 
 	for _, f := range []string{
 		"backplane-0.26.0acme.tar.gz",
@@ -152,11 +154,11 @@ func TestBuildExampleAcme(t *testing.T) {
 		if err != nil {
 			t.Fatalf("buildinfo: %v\n%s", err, out)
 		}
-		head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
-		if err != nil {
-			t.Fatal(err)
+		// The commit the build saw: HEAD moves when someone commits meanwhile.
+		if !slices.Contains(shared.heads[:], shared.commit) {
+			t.Errorf("the build saw commit %s, HEAD was %s then %s", shared.commit, shared.heads[0], shared.heads[1])
 		}
-		for _, want := range []string{"0.26.0acme", strings.TrimSpace(string(head)), "/etc/acme/backplane/provisioning.jwt", "rpcagent", "github.com/acme/backplane-rpcagent", "ping", "health"} {
+		for _, want := range []string{"0.26.0acme", shared.commit, "/etc/acme/backplane/provisioning.jwt", "rpcagent", "github.com/acme/backplane-rpcagent", "ping", "health"} {
 			if !bytes.Contains(out, []byte(want)) {
 				t.Errorf("buildinfo lacks %q:\n%s", want, out)
 			}
@@ -175,19 +177,26 @@ func TestBuildExampleAcme(t *testing.T) {
 }
 
 // TestBuildIsReproducible builds the example from the repository, from a
-// copy elsewhere, and from its own unpacked source release (no .git):
-// every binary and the tarball must be byte-identical.
+// clone elsewhere, and from its own unpacked source release (no .git):
+// every artifact (binaries, tarball, rpm, srpm, deb, rpkg) and SHA256SUMS
+// must be byte-identical. The repository build is the one the package
+// tests share (acmeDist).
 func TestBuildIsReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example three times")
 	}
 	root := repoRoot(t)
-	first := buildAcme(t, root, "examples/backplane")
+	shared := acmeDist(t)
+	first := shared.dist
 
-	// A clone in another directory, built later.
+	// A clone in another directory, built later, at the commit the first
+	// build saw (HEAD may have moved since).
 	clone := filepath.Join(t.TempDir(), "elsewhere")
 	if out, err := exec.Command("git", "clone", "-q", root, clone).CombinedOutput(); err != nil {
 		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("git", "-C", clone, "checkout", "-q", shared.commit).CombinedOutput(); err != nil {
+		t.Fatalf("git checkout: %v\n%s", err, out)
 	}
 	second := buildAcme(t, t.TempDir(), filepath.Join(clone, "examples/backplane"))
 
@@ -202,10 +211,28 @@ func TestBuildIsReproducible(t *testing.T) {
 		t.Fatalf("build from the release: %d\n%s", r.code, r.stderr)
 	}
 
-	files := []string{
+	sums, err := os.ReadFile(filepath.Join(first, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []string{"SHA256SUMS"}
+	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			files = append(files, f[1])
+		}
+	}
+	for _, want := range []string{
 		"backplane-0.26.0acme.tar.gz",
 		"binaries/backplane-0.26.0acme-linux-amd64",
 		"binaries/backplane-0.26.0acme-linux-arm64",
+		"rpm/backplane-0.26.0acme-1.el8.x86_64.rpm",
+		"srpm/backplane-0.26.0acme-1.el8.src.rpm",
+		"deb/backplane_0.26.0acme-1_amd64.deb",
+		"rpkg/rudder-plugin-backplane-8.1.0-0.26.rpkg",
+	} {
+		if !slices.Contains(files, want) {
+			t.Errorf("SHA256SUMS does not list %s:\n%s", want, sums)
+		}
 	}
 	for _, f := range files {
 		a, b, c := sha256File(t, filepath.Join(first, f)), sha256File(t, filepath.Join(second, f)), sha256File(t, filepath.Join(third, f))
