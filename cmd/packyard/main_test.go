@@ -241,3 +241,22 @@ func TestBuildIsReproducible(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfPlan checks that Packyard's own packager/ plans at the
+// repository root with no --source: the CLI for linux and darwin, amd64
+// and arm64, as rpm, deb and tarballs.
+func TestSelfPlan(t *testing.T) {
+	r := packyard(t, repoRoot(t), nil, "plan", "--version", "1.0.0", "--json")
+	if r.code != 0 {
+		t.Fatalf("plan: %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		`"binaries/packyard-1.0.0-darwin-arm64"`, `"binaries/packyard-1.0.0-linux-amd64"`,
+		`"rpm/packyard-1.0.0-1.el9.x86_64.rpm"`, `"srpm/packyard-1.0.0-1.el9.src.rpm"`,
+		`"deb/packyard_1.0.0-1_arm64.deb"`, `"tarball/packyard-1.0.0-darwin-amd64.tar.gz"`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %s", want)
+		}
+	}
+}
