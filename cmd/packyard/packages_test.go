@@ -290,11 +290,14 @@ func TestRPMPackages(t *testing.T) {
 				t.Errorf("rpm -K: %s", k)
 			}
 
-			r := toolResult(t, lintEnv, "rpmlint", "-c", lintConfig, p)
-			if r.code != 0 || !strings.Contains(r.stdout, " 0 errors,") {
-				t.Errorf("rpmlint -c %s: exit %d\n%s%s", lintConfig, r.code, r.stdout, r.stderr)
+			srpm := filepath.Join(b.dist, "srpm", "backplane-0.26.0acme-"+tt.release+".src.rpm")
+			for _, f := range []string{p, srpm} {
+				r := toolResult(t, lintEnv, "rpmlint", "-c", lintConfig, f)
+				if r.code != 0 || !strings.Contains(r.stdout, " 0 errors,") {
+					t.Errorf("rpmlint -c %s %s: exit %d\n%s%s", lintConfig, f, r.code, r.stdout, r.stderr)
+				}
+				t.Logf("rpmlint %s:\n%s", filepath.Base(f), r.stdout)
 			}
-			t.Logf("rpmlint:\n%s", r.stdout)
 		})
 	}
 }

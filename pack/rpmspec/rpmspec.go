@@ -193,7 +193,7 @@ func render(info *pack.Info, tarball string) ([]byte, []source, error) {
 	p("%%define __strip /bin/true\n")
 	p("%%define __os_install_post %%{nil}\n")
 	p("%%define _build_id_links none\n")
-	p("# Only what the contents say is %%doc: rpmbuild would flag /usr/share/doc\n")
+	p("# Only what the contents say is %%%%doc: rpmbuild would flag /usr/share/doc\n")
 	p("# files by itself, nfpm does not.\n")
 	p("%%define __docdir_path %%{nil}\n\n")
 
