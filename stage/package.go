@@ -29,16 +29,20 @@ const (
 	BuilderRPMBuild = "rpmbuild"
 )
 
-// writers maps a template format to its writer and the dist/ folder it
+// writerFor is the writer of a template format and the dist/ folder it
 // writes into.
-var writers = map[string]struct {
-	dir string
-	w   pack.Packager
-}{
-	templates.FormatRPM:  {"rpm", rpm.Packager{}},
-	templates.FormatDeb:  {"deb", deb.Packager{}},
-	templates.FormatRpkg: {"rpkg", rpkg.Writer{}},
-	templates.FormatTar:  {"tarball", tarball.Packager{}},
+func writerFor(format string) (dir string, w pack.Packager, err error) {
+	switch format {
+	case templates.FormatRPM:
+		return "rpm", rpm.Packager{}, nil
+	case templates.FormatDeb:
+		return "deb", deb.Packager{}, nil
+	case templates.FormatRpkg:
+		return "rpkg", rpkg.Writer{}, nil
+	case templates.FormatTar:
+		return "tarball", tarball.Packager{}, nil
+	}
+	return "", nil, fmt.Errorf("template format %q has no writer", format)
 }
 
 // Render renders package p of the project at dir for version v, with the
@@ -57,12 +61,11 @@ func Render(dir, product string, p *buildspec.Package, t *buildspec.CompileTarge
 
 // Outputs names the files, relative to dist/, that packaging r writes.
 func Outputs(r *templates.Rendered) ([]string, error) {
-	wr, ok := writers[r.Format]
-	if !ok {
-		return nil, fmt.Errorf("template format %q has no writer", r.Format)
+	dir, w, err := writerFor(r.Format)
+	if err != nil {
+		return nil, err
 	}
-	name := wr.w.FileName(r.Info)
-	out := []string{wr.dir + "/" + name}
+	out := []string{dir + "/" + w.FileName(r.Info)}
 	if r.Format == templates.FormatRPM {
 		out = append(out, "srpm/"+srpmName(r.Info))
 	}
@@ -183,7 +186,10 @@ func (c *Context) writePackage(s buildspec.Stage) error {
 	if err != nil {
 		return err
 	}
-	w := writers[r.Format].w
+	_, w, err := writerFor(r.Format)
+	if err != nil {
+		return err
+	}
 	if err := fsutil.WriteFile(filepath.Join(c.Dist, outs[0]), 0o644, func(out io.Writer) error {
 		return w.Package(r.Info, out)
 	}); err != nil {
