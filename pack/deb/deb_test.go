@@ -10,13 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/internal/packtest"
 	"github.com/packyard/packyard/pack"
-	"github.com/packyard/packyard/pack/internal/packtest"
 	"github.com/packyard/packyard/templates"
-	"github.com/packyard/packyard/version"
 )
 
 // binary is a real static Go program, built once for all tests, so that
@@ -25,40 +22,17 @@ var binary string
 
 func TestMain(m *testing.M) { packtest.Main(m, &binary) }
 
-var commitTime = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-
+// render renders the debian/generic template for backplane at version v.
 func render(t *testing.T, v, projectDir string, props map[string]string) *pack.Info {
 	t.Helper()
-	p := map[string]string{
-		"name": "backplane", "bindir": "/opt/acme/bin", "etcdir": "/etc/acme/backplane",
-		"release": "1", "target_arch": "amd64", "contact": "Backplane Engineering <eng@acme.example>",
-		"display_name": "Backplane",
-	}
-	for k, val := range props {
-		p[k] = val
-	}
-	r, err := templates.Render(templates.Input{
-		ProjectDir: projectDir,
-		Package:    &buildspec.Package{Name: "deb_64", Template: "debian/generic", Binary: "64bit_linux", Properties: p},
-		Product:    "backplane",
-		Version:    version.Version{Product: v, RPM: v, Deb: v, Commit: "9eca1d2", Time: commitTime},
-		Binary:     binary,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Format != templates.FormatDeb {
-		t.Fatalf("format %s, want deb", r.Format)
-	}
-	return r.Info
+	b := packtest.Backplane{Template: "debian/generic", Format: templates.FormatDeb, Arch: "amd64", Binary: binary}
+	return b.Render(t, v, projectDir, props)
 }
 
 func write(t *testing.T, info *pack.Info, dir string) string {
 	t.Helper()
 	return packtest.Write(t, Packager{}, info, dir)
 }
-
-var run = packtest.Run
 
 func TestFileName(t *testing.T) {
 	tests := []struct {
@@ -77,37 +51,16 @@ func TestFileName(t *testing.T) {
 }
 
 func TestBadInfo(t *testing.T) {
-	good := pack.Info{Name: "x", Version: "1", Arch: "amd64", MTime: commitTime}
-	tests := []struct {
-		name string
-		edit func(*pack.Info)
-		want string
-	}{
-		{"no arch", func(i *pack.Info) { i.Arch = "" }, "arch is empty"},
-		{"no mtime", func(i *pack.Info) { i.MTime = time.Time{} }, "no MTime"},
-		{"missing source", func(i *pack.Info) {
-			i.Contents = []pack.Content{{Type: pack.File, Source: "/nonexistent/x", Destination: "/usr/bin/x"}}
-		}, "/usr/bin/x"},
-		{"bad type", func(i *pack.Info) {
-			i.Contents = []pack.Content{{Type: "ghost", Destination: "/x"}}
-		}, `unknown content type "ghost"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			info := good
-			tt.edit(&info)
-			err := (Packager{}).Package(&info, &bytes.Buffer{})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	good := pack.Info{Name: "x", Version: "1", Arch: "amd64", MTime: packtest.CommitTime()}
+	packtest.CheckBadInfo(t, Packager{}, good,
+		packtest.BadInfo{Name: "no arch", Edit: func(i *pack.Info) { i.Arch = "" }, Want: "arch is empty"},
+	)
 }
 
 func TestPackageContents(t *testing.T) {
 	p := write(t, render(t, "0.26.0acme", "", nil), t.TempDir())
 
-	info := run(t, nil, "dpkg-deb", "-I", p)
+	info := packtest.Run(t, nil, "dpkg-deb", "-I", p)
 	for _, want := range []string{
 		"Package: backplane", "Version: 0.26.0acme-1", "Architecture: amd64", "Section: admin",
 		"Priority: optional", "Maintainer: Backplane Engineering <eng@acme.example>",
@@ -118,12 +71,12 @@ func TestPackageContents(t *testing.T) {
 			t.Errorf("dpkg-deb -I lacks %q:\n%s", want, info)
 		}
 	}
-	conffiles := run(t, nil, "dpkg-deb", "-f", p, "Package") // the package is readable
+	conffiles := packtest.Run(t, nil, "dpkg-deb", "-f", p, "Package") // the package is readable
 	if strings.TrimSpace(conffiles) != "backplane" {
 		t.Errorf("dpkg-deb -f Package = %q", conffiles)
 	}
 	ctrl := t.TempDir()
-	run(t, nil, "dpkg-deb", "-e", p, ctrl)
+	packtest.Run(t, nil, "dpkg-deb", "-e", p, ctrl)
 	cf, err := os.ReadFile(filepath.Join(ctrl, "conffiles"))
 	if err != nil {
 		t.Fatal(err)
@@ -138,11 +91,11 @@ func TestPackageContents(t *testing.T) {
 
 	// ./path -> "mode owner", from dpkg-deb -c.
 	list := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(run(t, nil, "dpkg-deb", "-c", p)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(packtest.Run(t, nil, "dpkg-deb", "-c", p)), "\n") {
 		f := strings.Fields(l)
 		list[f[len(f)-1]] = f[0] + " " + f[1] + " " + f[3]
 	}
-	date := commitTime.Format("2006-01-02")
+	date := packtest.CommitTime().Format("2006-01-02")
 	files := map[string]string{
 		"./opt/acme/bin/backplane":                      "-rwxr-xr-x root/root",
 		"./etc/acme/backplane/server.conf":              "-rw-r----- root/root",
@@ -216,9 +169,7 @@ func extract(t *testing.T, deb, name string) []byte {
 }
 
 func TestLintian(t *testing.T) {
-	if _, err := exec.LookPath("lintian"); err != nil {
-		t.Fatal("lintian is required: apt-get install lintian")
-	}
+	packtest.Need(t, "lintian")
 	dir := t.TempDir()
 	a := write(t, render(t, "0.26.0acme", "", nil), dir)
 	b := write(t, render(t, "0.26.0acme", "", map[string]string{
@@ -232,69 +183,27 @@ func TestLintian(t *testing.T) {
 			t.Errorf("lintian: %s", l)
 		}
 	}
-	if !strings.Contains(run(t, nil, "dpkg-deb", "-f", b, "Depends"), "adduser") {
+	if !strings.Contains(packtest.Run(t, nil, "dpkg-deb", "-f", b, "Depends"), "adduser") {
 		t.Error("a package with a service user does not depend on adduser")
 	}
 }
 
 func TestReproducible(t *testing.T) {
-	var a, b bytes.Buffer
-	if err := (Packager{}).Package(render(t, "0.26.0acme", "", nil), &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := (Packager{}).Package(render(t, "0.26.0acme", "", nil), &b); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatal("two builds of the same Info differ")
-	}
+	packtest.CheckReproducible(t, Packager{}, func() *pack.Info { return render(t, "0.26.0acme", "", nil) })
 }
 
 func TestSigned(t *testing.T) {
-	home, key, _ := packtest.GPGKey(t, "s3cret")
-	env := []string{"GNUPGHOME=" + home}
-
+	key := packtest.GPGKey(t, "s3cret")
 	info := render(t, "0.26.0acme", "", nil)
-	info.Signing = &pack.Signing{KeyFile: key, Passphrase: "s3cret"}
-	p := write(t, info, t.TempDir())
-
-	// debsig-verify's check, done with ar and gpg: _gpgorigin is a
-	// detached signature of debian-binary, control and data in order.
-	x := t.TempDir()
-	cmd := exec.Command("ar", "x", p)
-	cmd.Dir = x
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ar x: %v %s", err, out)
-	}
-	members := strings.Fields(run(t, nil, "ar", "t", p))
-	if len(members) != 4 || members[3] != "_gpgorigin" {
-		t.Fatalf("members %v, want debian-binary, control, data, _gpgorigin", members)
-	}
-	var signed []byte
-	for _, m := range members[:3] {
-		b, err := os.ReadFile(filepath.Join(x, m))
-		if err != nil {
-			t.Fatal(err)
-		}
-		signed = append(signed, b...)
-	}
-	if err := os.WriteFile(filepath.Join(x, "signed"), signed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := run(t, env, "gpg", "--batch", "--verify", filepath.Join(x, "_gpgorigin"), filepath.Join(x, "signed"))
-	if !strings.Contains(out, "Good signature") {
-		t.Errorf("gpg --verify: %s", out)
-	}
+	info.Signing = &pack.Signing{KeyFile: key.Private, Passphrase: "s3cret"}
+	packtest.VerifyDebSignature(t, key.Env(), write(t, info, t.TempDir()))
 }
 
-// chroot prepares a throwaway root for dpkg --root: its database and
-// /run/systemd/system as on a booted systemd host.
+// chroot prepares a throwaway root for dpkg --root, with the only tools
+// the maintainer scripts may use.
 func chroot(t *testing.T) string {
-	root := packtest.Root(t, []string{"run/systemd/system", "var/lib/dpkg/info", "var/lib/dpkg/updates"}, []string{"rm", "cat"})
-	if err := os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return root
+	t.Helper()
+	return packtest.Root(t, packtest.RootSpec{Tools: []string{"rm", "cat"}, Dpkg: true})
 }
 
 func TestInstallUpgradeRemovePurge(t *testing.T) {
@@ -303,33 +212,26 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 	}
 	root := chroot(t)
 	out := t.TempDir()
-	project := t.TempDir()
-	over := filepath.Join(project, templates.ProjectDir, "debian", "global", "server.conf")
-	if err := os.MkdirAll(filepath.Dir(over), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(over, []byte("loglevel = debug\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	project := packtest.ProjectOverride(t, "debian/global", "server.conf", "loglevel = debug\n")
 	v1 := write(t, render(t, "1.0", "", nil), out)
 	v2 := write(t, render(t, "1.1", project, nil), out)
 	dpkg := func(args ...string) {
-		run(t, nil, "dpkg", append([]string{"--root", root, "--force-depends", "--force-confold", "--force-not-root"}, args...)...)
+		packtest.Run(t, nil, "dpkg", append([]string{"--root", root, "--force-depends", "--force-confold", "--force-not-root"}, args...)...)
 	}
 	units := []string{"backplane-server.service", "backplane-broker.service"}
 	both := strings.Join(units, " ")
 
 	dpkg("-i", v1)
-	packtest.ExpectCalls(t, "install", packtest.SystemctlLog(t, root), []string{
-		"--no-reload enable " + units[0], "--no-reload enable " + units[1], "--system daemon-reload",
-	})
+	packtest.ExpectCalls(t, "install", root,
+		"--no-reload enable "+units[0], "--no-reload enable "+units[1], "--system daemon-reload",
+	)
 	conf := filepath.Join(root, "etc/acme/backplane/server.conf")
 	if err := os.WriteFile(conf, []byte("loglevel = warn # local edit\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
 
 	dpkg("-i", v2)
-	packtest.ExpectCalls(t, "upgrade", packtest.SystemctlLog(t, root), []string{"--system daemon-reload", "try-restart " + both})
+	packtest.ExpectCalls(t, "upgrade", root, "--system daemon-reload", "try-restart "+both)
 	if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "local edit") {
 		t.Errorf("upgrade replaced the edited conffile: %s", b)
 	}
@@ -341,9 +243,9 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 		t.Fatal(err)
 	}
 	dpkg("-r", "backplane")
-	packtest.ExpectCalls(t, "remove", packtest.SystemctlLog(t, root), []string{
-		"stop " + both, "--no-reload disable " + units[0], "--no-reload disable " + units[1], "--system daemon-reload",
-	})
+	packtest.ExpectCalls(t, "remove", root,
+		"stop "+both, "--no-reload disable "+units[0], "--no-reload disable "+units[1], "--system daemon-reload",
+	)
 	if _, err := os.Stat(conf); err != nil {
 		t.Errorf("remove deleted a conffile: %v", err)
 	}
@@ -352,7 +254,7 @@ func TestInstallUpgradeRemovePurge(t *testing.T) {
 	}
 
 	dpkg("-P", "backplane")
-	packtest.ExpectCalls(t, "purge", packtest.SystemctlLog(t, root), []string{"--system daemon-reload"})
+	packtest.ExpectCalls(t, "purge", root, "--system daemon-reload")
 	for _, gone := range []string{conf, filepath.Join(root, "var/log/backplane")} {
 		if _, err := os.Stat(gone); !os.IsNotExist(err) {
 			t.Errorf("%s left after purge: %v", gone, err)
@@ -371,7 +273,7 @@ func TestCommandLineTool(t *testing.T) {
 	}), t.TempDir())
 
 	var files []string
-	for _, l := range strings.Split(strings.TrimSpace(run(t, nil, "dpkg-deb", "-c", p)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(packtest.Run(t, nil, "dpkg-deb", "-c", p)), "\n") {
 		if f := strings.Fields(l); !strings.HasSuffix(f[len(f)-1], "/") {
 			files = append(files, f[len(f)-1])
 		}
@@ -384,7 +286,7 @@ func TestCommandLineTool(t *testing.T) {
 		t.Errorf("files %v, want %v", files, want)
 	}
 	ctrl := t.TempDir()
-	run(t, nil, "dpkg-deb", "-e", p, ctrl)
+	packtest.Run(t, nil, "dpkg-deb", "-e", p, ctrl)
 	entries, err := os.ReadDir(ctrl)
 	if err != nil {
 		t.Fatal(err)
@@ -394,7 +296,7 @@ func TestCommandLineTool(t *testing.T) {
 			t.Errorf("control member %s in a package without services", e.Name())
 		}
 	}
-	if d := run(t, nil, "dpkg-deb", "-f", p, "Description"); !strings.HasPrefix(d, "Command-line tool of Packyard\n") {
+	if d := packtest.Run(t, nil, "dpkg-deb", "-f", p, "Description"); !strings.HasPrefix(d, "Command-line tool of Packyard\n") {
 		t.Errorf("Description: %s", d)
 	}
 
@@ -408,14 +310,14 @@ func TestCommandLineTool(t *testing.T) {
 
 	root := chroot(t)
 	dpkg := func(args ...string) {
-		run(t, nil, "dpkg", append([]string{"--root", root, "--force-depends", "--force-not-root"}, args...)...)
+		packtest.Run(t, nil, "dpkg", append([]string{"--root", root, "--force-depends", "--force-not-root"}, args...)...)
 	}
 	dpkg("-i", p)
 	if _, err := os.Stat(filepath.Join(root, "usr/bin/packyard")); err != nil {
 		t.Errorf("binary not installed: %v", err)
 	}
 	dpkg("-P", "packyard")
-	packtest.ExpectCalls(t, "install and purge", packtest.SystemctlLog(t, root), nil)
+	packtest.ExpectCalls(t, "install and purge", root)
 	if _, err := os.Stat(filepath.Join(root, "usr/bin/packyard")); !os.IsNotExist(err) {
 		t.Errorf("binary left after purge: %v", err)
 	}

@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/internal/packtest"
 	"github.com/packyard/packyard/pack"
-	"github.com/packyard/packyard/pack/internal/packtest"
 	"github.com/packyard/packyard/templates"
-	"github.com/packyard/packyard/version"
 )
 
 // binary is a real static Go program, built once for all tests, so that
@@ -23,41 +19,17 @@ var binary string
 
 func TestMain(m *testing.M) { packtest.Main(m, &binary) }
 
-var commitTime = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-
 // render renders an el template for backplane at version v.
 func render(t *testing.T, tmpl, v, projectDir string, props map[string]string) *pack.Info {
 	t.Helper()
-	p := map[string]string{
-		"name": "backplane", "bindir": "/opt/acme/bin", "etcdir": "/etc/acme/backplane",
-		"release": "1", "target_arch": "x86_64", "contact": "Backplane Engineering <eng@acme.example>",
-		"display_name": "Backplane",
-	}
-	for k, val := range props {
-		p[k] = val
-	}
-	r, err := templates.Render(templates.Input{
-		ProjectDir: projectDir,
-		Package:    &buildspec.Package{Name: "el_64", Template: tmpl, Binary: "64bit_linux", Properties: p},
-		Product:    "backplane",
-		Version:    version.Version{Product: v, RPM: v, Deb: v, Commit: "9eca1d2", Time: commitTime},
-		Binary:     binary,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Format != templates.FormatRPM {
-		t.Fatalf("format %s, want rpm", r.Format)
-	}
-	return r.Info
+	b := packtest.Backplane{Template: tmpl, Format: templates.FormatRPM, Arch: "x86_64", Binary: binary}
+	return b.Render(t, v, projectDir, props)
 }
 
 func write(t *testing.T, info *pack.Info, dir string) string {
 	t.Helper()
 	return packtest.Write(t, Packager{}, info, dir)
 }
-
-var run = packtest.Run
 
 func TestFileName(t *testing.T) {
 	tests := []struct {
@@ -76,39 +48,18 @@ func TestFileName(t *testing.T) {
 }
 
 func TestBadInfo(t *testing.T) {
-	good := pack.Info{Name: "x", Version: "1", Arch: "x86_64", MTime: commitTime}
-	tests := []struct {
-		name string
-		edit func(*pack.Info)
-		want string
-	}{
-		{"no name", func(i *pack.Info) { i.Name = "" }, "name is empty"},
-		{"dash in version", func(i *pack.Info) { i.Version = "1.2.0-rc1" }, "contains '-'"},
-		{"no mtime", func(i *pack.Info) { i.MTime = time.Time{} }, "no MTime"},
-		{"missing source", func(i *pack.Info) {
-			i.Contents = []pack.Content{{Type: pack.File, Source: "/nonexistent/x", Destination: "/usr/bin/x"}}
-		}, "/usr/bin/x"},
-		{"bad type", func(i *pack.Info) {
-			i.Contents = []pack.Content{{Type: "ghost", Destination: "/x"}}
-		}, `unknown content type "ghost"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			info := good
-			tt.edit(&info)
-			err := (Packager{}).Package(&info, &bytes.Buffer{})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
+	good := pack.Info{Name: "x", Version: "1", Arch: "x86_64", MTime: packtest.CommitTime()}
+	packtest.CheckBadInfo(t, Packager{}, good,
+		packtest.BadInfo{Name: "no name", Edit: func(i *pack.Info) { i.Name = "" }, Want: "name is empty"},
+		packtest.BadInfo{Name: "dash in version", Edit: func(i *pack.Info) { i.Version = "1.2.0-rc1" }, Want: "contains '-'"},
+	)
 }
 
 func TestPackageQuery(t *testing.T) {
 	dir := t.TempDir()
 	p := write(t, render(t, "el/el8", "0.26.0acme", "", nil), dir)
 
-	qi := run(t, nil, "rpm", "-qpi", p)
+	qi := packtest.Run(t, nil, "rpm", "-qpi", p)
 	for _, want := range []string{
 		"Name        : backplane", "Version     : 0.26.0acme", "Release     : 1.el8",
 		"Architecture: x86_64", "Group       : System Environment/Base", "License     : Apache-2.0",
@@ -124,12 +75,12 @@ func TestPackageQuery(t *testing.T) {
 	// path -> mode and flags, from --dump (path size mtime digest mode
 	// owner group isconfig ...) and FILEFLAGS (c = config, n = noreplace).
 	dump := map[string][]string{}
-	for _, l := range strings.Split(strings.TrimSpace(run(t, nil, "rpm", "-qp", "--dump", p)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(packtest.Run(t, nil, "rpm", "-qp", "--dump", p)), "\n") {
 		f := strings.Fields(l)
 		dump[f[0]] = f
 	}
 	flags := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(run(t, nil, "rpm", "-qp", "--qf", `[%{FILENAMES} %{FILEFLAGS:fflags}\n]`, p)), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(packtest.Run(t, nil, "rpm", "-qp", "--qf", `[%{FILENAMES} %{FILEFLAGS:fflags}\n]`, p)), "\n") {
 		f := strings.Fields(l)
 		if len(f) == 2 {
 			flags[f[0]] = f[1]
@@ -160,8 +111,8 @@ func TestPackageQuery(t *testing.T) {
 		if d[4] != f.mode || d[5] != "root" || d[6] != "root" {
 			t.Errorf("%s: mode %s %s:%s, want %s root:root", f.path, d[4], d[5], d[6], f.mode)
 		}
-		if d[2] != fmt.Sprint(commitTime.Unix()) {
-			t.Errorf("%s: mtime %s, want the commit time %d", f.path, d[2], commitTime.Unix())
+		if d[2] != fmt.Sprint(packtest.CommitTime().Unix()) {
+			t.Errorf("%s: mtime %s, want the commit time %d", f.path, d[2], packtest.CommitTime().Unix())
 		}
 		if flags[f.path] != f.flags {
 			t.Errorf("%s: flags %q, want %q", f.path, flags[f.path], f.flags)
@@ -171,7 +122,7 @@ func TestPackageQuery(t *testing.T) {
 		t.Error("preset shipped with manage_server_preset=0")
 	}
 
-	scripts := run(t, nil, "rpm", "-qp", "--scripts", p)
+	scripts := packtest.Run(t, nil, "rpm", "-qp", "--scripts", p)
 	for _, want := range []string{
 		"postinstall scriptlet", "systemctl --no-reload preset backplane-server.service backplane-broker.service",
 		"preuninstall scriptlet", "systemctl --no-reload disable --now backplane-server.service backplane-broker.service",
@@ -184,10 +135,10 @@ func TestPackageQuery(t *testing.T) {
 	if strings.Contains(scripts, "preinstall scriptlet") {
 		t.Error("a pre-install scriptlet is shipped though no user is set")
 	}
-	if cl := run(t, nil, "rpm", "-qp", "--changelog", p); !strings.Contains(cl, "Backplane Engineering <eng@acme.example> - 0.26.0acme-1.el8") {
+	if cl := packtest.Run(t, nil, "rpm", "-qp", "--changelog", p); !strings.Contains(cl, "Backplane Engineering <eng@acme.example> - 0.26.0acme-1.el8") {
 		t.Errorf("changelog: %s", cl)
 	}
-	if k := run(t, nil, "rpm", "-K", p); !strings.Contains(k, "digests OK") {
+	if k := packtest.Run(t, nil, "rpm", "-K", p); !strings.Contains(k, "digests OK") {
 		t.Errorf("rpm -K: %s", k)
 	}
 }
@@ -197,7 +148,7 @@ func TestPropertiesChangeContents(t *testing.T) {
 	p := write(t, render(t, "el/el9", "1.0", "", map[string]string{
 		"manage_conf": "0", "manage_server_preset": "1", "user": "backplane", "bindir": "/usr/bin",
 	}), dir)
-	list := run(t, nil, "rpm", "-qpl", p)
+	list := packtest.Run(t, nil, "rpm", "-qpl", p)
 	if strings.Contains(list, "server.conf") {
 		t.Error("manage_conf=0 still ships server.conf")
 	}
@@ -206,32 +157,36 @@ func TestPropertiesChangeContents(t *testing.T) {
 			t.Errorf("rpm -qpl lacks %s:\n%s", want, list)
 		}
 	}
-	if s := run(t, nil, "rpm", "-qp", "--scripts", p); !strings.Contains(s, "useradd -r -g backplane") {
+	if s := packtest.Run(t, nil, "rpm", "-qp", "--scripts", p); !strings.Contains(s, "useradd -r -g backplane") {
 		t.Errorf("no useradd in %%pre:\n%s", s)
 	}
-	if d := run(t, nil, "rpm", "-qp", "--dump", p); !strings.Contains(d, "/var/log/backplane 4096 1709294400 "+strings.Repeat("0", 64)+" 040755 backplane backplane") {
+	if d := packtest.Run(t, nil, "rpm", "-qp", "--dump", p); !strings.Contains(d, "/var/log/backplane 4096 1709294400 "+strings.Repeat("0", 64)+" 040755 backplane backplane") {
 		t.Errorf("log dir not owned by the service user:\n%s", d)
 	}
 }
 
-func TestRpmlint(t *testing.T) {
-	if _, err := exec.LookPath("rpmlint"); err != nil {
-		t.Fatal("rpmlint is required: apt-get install rpmlint")
-	}
-	cfg, err := templates.ReadFile("", "el/el8", "rpmlint.toml")
+// lintConfig writes the rpmlint config that template tmpl ships, as
+// users are told to run rpmlint with it, and returns its path.
+func lintConfig(t *testing.T, tmpl string) string {
+	t.Helper()
+	cfg, err := templates.ReadFile("", tmpl, "rpmlint.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "rpmlint.toml")
-	if err := os.WriteFile(cfgFile, cfg, 0o644); err != nil {
+	file := filepath.Join(t.TempDir(), "rpmlint.toml")
+	if err := os.WriteFile(file, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := packtest.SafeCpioEnv(t)
+	return file
+}
+
+func TestRpmlint(t *testing.T) {
+	cfgFile := lintConfig(t, "el/el8")
+	env := packtest.RpmlintEnv(t)
 	for _, tmpl := range []string{"el/el7", "el/el8", "el/el9"} {
 		for _, props := range []map[string]string{nil, {"bindir": "/usr/bin", "user": "backplane", "manage_server_preset": "1"}} {
 			p := write(t, render(t, tmpl, "0.26.0acme", "", props), t.TempDir())
-			out := run(t, env, "rpmlint", "-c", cfgFile, p)
+			out := packtest.Run(t, env, "rpmlint", "-c", cfgFile, p)
 			if !strings.Contains(out, " 0 errors,") {
 				t.Errorf("%s %v: rpmlint:\n%s", tmpl, props, out)
 			}
@@ -240,31 +195,15 @@ func TestRpmlint(t *testing.T) {
 }
 
 func TestReproducible(t *testing.T) {
-	info := render(t, "el/el8", "0.26.0acme", "", nil)
-	var a, b bytes.Buffer
-	if err := (Packager{}).Package(info, &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := (Packager{}).Package(render(t, "el/el8", "0.26.0acme", "", nil), &b); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatal("two builds of the same Info differ")
-	}
+	packtest.CheckReproducible(t, Packager{}, func() *pack.Info { return render(t, "el/el8", "0.26.0acme", "", nil) })
 }
 
 func TestSigned(t *testing.T) {
-	_, priv, pub := packtest.GPGKey(t, "s3cret")
+	key := packtest.GPGKey(t, "s3cret")
 	info := render(t, "el/el8", "0.26.0acme", "", nil)
-	info.Signing = &pack.Signing{KeyFile: priv, Passphrase: "s3cret"}
+	info.Signing = &pack.Signing{KeyFile: key.Private, Passphrase: "s3cret"}
 	p := write(t, info, t.TempDir())
-
-	db := t.TempDir()
-	run(t, nil, "rpm", "--dbpath", db, "--initdb")
-	run(t, nil, "rpm", "--dbpath", db, "--import", pub)
-	if k := run(t, nil, "rpm", "--dbpath", db, "-K", p); !strings.Contains(k, "digests signatures OK") {
-		t.Errorf("rpm -K: %s", k)
-	}
+	packtest.VerifyRPMSignatures(t, key.Public, p)
 
 	info.Signing.Passphrase = "wrong"
 	err := (Packager{}).Package(info, &bytes.Buffer{})
@@ -276,9 +215,11 @@ func TestSigned(t *testing.T) {
 	}
 }
 
-// chroot prepares a throwaway root where rpm runs scriptlets.
+// chroot prepares a throwaway root where rpm runs scriptlets, with the
+// only tools the el scriptlets may use.
 func chroot(t *testing.T) string {
-	return packtest.Root(t, []string{"var/tmp"}, []string{"cat", "ln", "mkdir", "rm"})
+	t.Helper()
+	return packtest.Root(t, packtest.RootSpec{Dirs: []string{"var/tmp"}, Tools: []string{"cat", "ln", "mkdir", "rm"}})
 }
 
 func TestInstallUpgradeErase(t *testing.T) {
@@ -299,23 +240,16 @@ func TestInstallUpgradeErase(t *testing.T) {
 			out := t.TempDir()
 			// The second version comes with a project override of
 			// server.conf, to see %config(noreplace) keep local edits.
-			project := t.TempDir()
-			over := filepath.Join(project, templates.ProjectDir, "el", "global", "server.conf")
-			if err := os.MkdirAll(filepath.Dir(over), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(over, []byte("loglevel = debug\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			project := packtest.ProjectOverride(t, "el/global", "server.conf", "loglevel = debug\n")
 			v1 := write(t, render(t, tt.template, "1.0", "", nil), out)
 			v2 := write(t, render(t, tt.template, "1.1", project, nil), out)
 			rpm := func(args ...string) {
-				run(t, nil, "rpm", append([]string{"--root", root, "--nodeps"}, args...)...)
+				packtest.Run(t, nil, "rpm", append([]string{"--root", root, "--nodeps"}, args...)...)
 			}
-			run(t, nil, "rpm", "--root", root, "--initdb")
+			packtest.Run(t, nil, "rpm", "--root", root, "--initdb")
 
 			rpm("-i", v1)
-			packtest.ExpectCalls(t, "install", packtest.SystemctlLog(t, root), []string{"daemon-reload", "--no-reload preset " + units})
+			packtest.ExpectCalls(t, "install", root, "daemon-reload", "--no-reload preset "+units)
 			conf := filepath.Join(root, "etc/acme/backplane/server.conf")
 			if err := os.WriteFile(conf, []byte("loglevel = warn # local edit\n"), 0o640); err != nil {
 				t.Fatal(err)
@@ -323,19 +257,19 @@ func TestInstallUpgradeErase(t *testing.T) {
 
 			rpm("-U", v2)
 			// The new %post runs, then the old package's %postun ($1 = 1).
-			packtest.ExpectCalls(t, "upgrade", packtest.SystemctlLog(t, root), []string{"daemon-reload", "daemon-reload", "try-restart " + units})
+			packtest.ExpectCalls(t, "upgrade", root, "daemon-reload", "daemon-reload", "try-restart "+units)
 			if b, _ := os.ReadFile(conf); !strings.Contains(string(b), "local edit") {
 				t.Errorf("upgrade replaced the edited config: %s", b)
 			}
 			if b, err := os.ReadFile(conf + ".rpmnew"); err != nil || string(b) != "loglevel = debug\n" {
 				t.Errorf("no .rpmnew with the new config: %v %q", err, b)
 			}
-			if q := run(t, nil, "rpm", "--root", root, "-q", "backplane"); !strings.Contains(q, "backplane-1.1-1.el") {
+			if q := packtest.Run(t, nil, "rpm", "--root", root, "-q", "backplane"); !strings.Contains(q, "backplane-1.1-1.el") {
 				t.Errorf("installed: %s", q)
 			}
 
 			rpm("-e", "backplane")
-			packtest.ExpectCalls(t, "erase", packtest.SystemctlLog(t, root), tt.erase)
+			packtest.ExpectCalls(t, "erase", root, tt.erase...)
 			if _, err := os.Stat(filepath.Join(root, "opt/acme/bin/backplane")); !os.IsNotExist(err) {
 				t.Errorf("binary left after erase: %v", err)
 			}
@@ -349,44 +283,37 @@ func TestCommandLineTool(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("rpm --root runs scriptlets chrooted and needs root")
 	}
-	cfg, err := templates.ReadFile("", "el/el9", "rpmlint.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(t.TempDir(), "rpmlint.toml")
-	if err := os.WriteFile(cfgFile, cfg, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfgFile := lintConfig(t, "el/el9")
 	props := map[string]string{
 		"services": "", "name": "packyard", "display_name": "Packyard", "bindir": "/usr/bin", "etcdir": "/etc/packyard",
 	}
 	for _, tmpl := range []string{"el/el7", "el/el9"} {
 		t.Run(tmpl, func(t *testing.T) {
 			p := write(t, render(t, tmpl, "0.26.0acme", "", props), t.TempDir())
-			if got := strings.TrimSpace(run(t, nil, "rpm", "-qpl", p)); got != "/usr/bin/packyard" {
+			if got := strings.TrimSpace(packtest.Run(t, nil, "rpm", "-qpl", p)); got != "/usr/bin/packyard" {
 				t.Errorf("rpm -qpl = %q, want the binary alone", got)
 			}
-			if s := run(t, nil, "rpm", "-qp", "--scripts", p); s != "" {
+			if s := packtest.Run(t, nil, "rpm", "-qp", "--scripts", p); s != "" {
 				t.Errorf("scriptlets:\n%s", s)
 			}
-			if req := run(t, nil, "rpm", "-qpR", p); strings.Contains(req, "logrotate") {
+			if req := packtest.Run(t, nil, "rpm", "-qpR", p); strings.Contains(req, "logrotate") {
 				t.Errorf("requires logrotate:\n%s", req)
 			}
-			if qi := run(t, nil, "rpm", "-qpi", p); !strings.Contains(qi, "Summary     : Command-line tool of Packyard") {
+			if qi := packtest.Run(t, nil, "rpm", "-qpi", p); !strings.Contains(qi, "Summary     : Command-line tool of Packyard") {
 				t.Errorf("rpm -qpi:\n%s", qi)
 			}
-			if out := run(t, packtest.SafeCpioEnv(t), "rpmlint", "-c", cfgFile, p); !strings.Contains(out, " 0 errors,") {
+			if out := packtest.Run(t, packtest.RpmlintEnv(t), "rpmlint", "-c", cfgFile, p); !strings.Contains(out, " 0 errors,") {
 				t.Errorf("rpmlint:\n%s", out)
 			}
 
 			root := chroot(t)
-			run(t, nil, "rpm", "--root", root, "--initdb")
-			run(t, nil, "rpm", "--root", root, "--nodeps", "-i", p)
+			packtest.Run(t, nil, "rpm", "--root", root, "--initdb")
+			packtest.Run(t, nil, "rpm", "--root", root, "--nodeps", "-i", p)
 			if _, err := os.Stat(filepath.Join(root, "usr/bin/packyard")); err != nil {
 				t.Errorf("binary not installed: %v", err)
 			}
-			run(t, nil, "rpm", "--root", root, "--nodeps", "-e", "packyard")
-			packtest.ExpectCalls(t, "install and erase", packtest.SystemctlLog(t, root), nil)
+			packtest.Run(t, nil, "rpm", "--root", root, "--nodeps", "-e", "packyard")
+			packtest.ExpectCalls(t, "install and erase", root)
 		})
 	}
 }
