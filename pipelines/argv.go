@@ -83,9 +83,10 @@ func sourceArgv(g globals, out string) []string {
 	return append(g.cmd("source"), "--out", out)
 }
 
-// compileArgv is `packyard compile [--target T]... --out OUT`.
-func compileArgv(g globals, targets []string, out string) []string {
-	a := g.cmd("compile")
+// compileArgv is `packyard compile --tarball T [--target T]... --out OUT`:
+// the compile builds from the source release, as packyard build does.
+func compileArgv(g globals, targets []string, tarball, out string) []string {
+	a := append(g.cmd("compile"), "--tarball", tarball)
 	for _, t := range targets {
 		a = append(a, "--target", t)
 	}

@@ -45,12 +45,12 @@ func TestArgv(t *testing.T) {
 		got  []string
 		want string
 	}{
-		{"compile one target", compileArgv(acme, []string{"64bit_linux"}, "/out"),
-			"packyard compile --source /src --build acme --version 0.26.0acme --target 64bit_linux --out /out"},
-		{"compile all targets", compileArgv(acme, nil, "/out"),
-			"packyard compile --source /src --build acme --version 0.26.0acme --out /out"},
-		{"default flavour is explicit", compileArgv(globals{Source: "/src", Version: "1.0.0"}, nil, "/out"),
-			"packyard compile --source /src --build foss --version 1.0.0 --out /out"},
+		{"compile one target", compileArgv(acme, []string{"64bit_linux"}, "/in/tarball/b.tar.gz", "/out"),
+			"packyard compile --source /src --build acme --version 0.26.0acme --tarball /in/tarball/b.tar.gz --target 64bit_linux --out /out"},
+		{"compile all targets", compileArgv(acme, nil, "/in/tarball/b.tar.gz", "/out"),
+			"packyard compile --source /src --build acme --version 0.26.0acme --tarball /in/tarball/b.tar.gz --out /out"},
+		{"default flavour is explicit", compileArgv(globals{Source: "/src", Version: "1.0.0"}, nil, "/t.tar.gz", "/out"),
+			"packyard compile --source /src --build foss --version 1.0.0 --tarball /t.tar.gz --out /out"},
 		{"other spec", sourceArgv(globals{Source: "/src", Spec: "build/spec.yaml", Flavour: "foss", Version: "1"}, "/out"),
 			"packyard source --source /src --spec build/spec.yaml --build foss --version 1 --out /out"},
 		{"source", sourceArgv(acme, "/out"),
@@ -89,7 +89,7 @@ func TestArgvFlagsDocumented(t *testing.T) {
 	doc := string(readRepoFile(t, "docs/cli.md"))
 	globalFlags, cmdFlags := cliFlags(t, doc)
 	argvs := [][]string{
-		compileArgv(acme, []string{"a"}, "/out"),
+		compileArgv(acme, []string{"a"}, "/in/tarball/a.tar.gz", "/out"),
 		sourceArgv(globals{Source: "/src", Spec: "x.yaml"}, "/out"),
 		versionArgv(acme),
 		planArgv(acme, true),

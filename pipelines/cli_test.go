@@ -31,7 +31,7 @@ func TestArgvAgainstCLI(t *testing.T) {
 	bin := buildCLI(t)
 	flagRE := regexp.MustCompile(`--[a-z][a-z-]*`)
 	for _, a := range [][]string{
-		compileArgv(acme, []string{"a"}, "/out"),
+		compileArgv(acme, []string{"a"}, "/in/tarball/a.tar.gz", "/out"),
 		sourceArgv(globals{Source: "/src", Spec: "x.yaml"}, "/out"),
 		versionArgv(acme),
 		planArgv(acme, true),

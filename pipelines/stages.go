@@ -210,19 +210,34 @@ func (r *run) matrix(ctx context.Context, packages []string) (*matrix, error) {
 	})
 }
 
-// compile builds one target (packyard compile --target T) and returns
-// the directory holding its binary alone.
-func (r *run) compile(t *buildspec.CompileTarget) *dagger.Directory {
+// compile builds one target (packyard compile --target T) from the source
+// release, as packyard build does, and returns the directory holding its
+// binary alone. The container holds the spec and the release only: the
+// release's .version stamps the commit and its time into the binary.
+func (r *run) compile(t *buildspec.CompileTarget, rel release) *dagger.Directory {
+	tarball := path.Join(tarballDir, rel.name)
 	return r.goCtr().
-		WithMountedDirectory(srcDir, r.m.Source.Filter(stageSourceFilter())).
+		WithMountedDirectory(srcDir, r.m.Source.Filter(packagerFilter())).
+		WithMountedFile(tarball, rel.file).
 		WithWorkdir(srcDir).
-		WithExec(compileArgv(r.g, []string{t.Name}, outDir)).
+		WithExec(compileArgv(r.g, []string{t.Name}, tarball, outDir)).
 		Directory(path.Join(outDir, "binaries"))
 }
 
-// binaries compiles targets concurrently and merges their outputs.
+// release is the source release with its file name.
+type release struct {
+	file *dagger.File
+	name string
+}
+
+// binaries writes the release, compiles targets concurrently from it and
+// merges their outputs.
 func (r *run) binaries(ctx context.Context, ts []*buildspec.CompileTarget) (*dagger.Directory, error) {
-	dirs, err := r.compileAll(ctx, ts)
+	rel, err := r.release(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dirs, err := r.compileAll(ctx, ts, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -234,12 +249,12 @@ func (r *run) binaries(ctx context.Context, ts []*buildspec.CompileTarget) (*dag
 }
 
 // compileAll compiles targets concurrently, each in its own container.
-func (r *run) compileAll(ctx context.Context, ts []*buildspec.CompileTarget) (map[string]*dagger.Directory, error) {
+func (r *run) compileAll(ctx context.Context, ts []*buildspec.CompileTarget, rel release) (map[string]*dagger.Directory, error) {
 	dirs := map[string]*dagger.Directory{}
 	var what []string
 	var list []*dagger.Directory
 	for _, t := range ts {
-		d := r.compile(t)
+		d := r.compile(t, rel)
 		dirs[t.Name] = d
 		what = append(what, "compile "+t.Name)
 		list = append(list, d)
@@ -249,7 +264,11 @@ func (r *run) compileAll(ctx context.Context, ts []*buildspec.CompileTarget) (ma
 
 // binaryFile is the binary of one target.
 func (r *run) binaryFile(ctx context.Context, t *buildspec.CompileTarget) (*dagger.File, error) {
-	d := r.compile(t)
+	rel, err := r.release(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := r.compile(t, rel)
 	names, err := d.Entries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("compile %s: %w", t.Name, err)
@@ -258,6 +277,12 @@ func (r *run) binaryFile(ctx context.Context, t *buildspec.CompileTarget) (*dagg
 		return nil, fmt.Errorf("compile %s: want one binary, got %s", t.Name, listOrNone(names))
 	}
 	return d.File(names[0]), nil
+}
+
+// release is tarball as a release value.
+func (r *run) release(ctx context.Context) (release, error) {
+	f, name, err := r.tarball(ctx)
+	return release{f, name}, err
 }
 
 // tarball writes the source release (packyard source) and returns it with
@@ -380,8 +405,8 @@ type built struct {
 	order   []string                     // target names, sorted
 }
 
-// inputsFor writes the source release and compiles the targets the jobs
-// ship, concurrently.
+// inputsFor writes the source release and compiles from it the targets
+// the jobs ship.
 func (r *run) inputsFor(ctx context.Context, jobs []job) (*built, error) {
 	b := &built{bins: map[string]*dagger.Directory{}}
 	seen := map[string]bool{}
@@ -392,18 +417,14 @@ func (r *run) inputsFor(ctx context.Context, jobs []job) (*built, error) {
 			ts = append(ts, j.Target)
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		var err error
-		b.tarball, b.tarName, err = r.tarball(gctx)
-		return err
-	})
-	g.Go(func() error {
-		var err error
-		b.bins, err = r.compileAll(gctx, ts)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	// Compiles build from the release, as on the host; they then run
+	// concurrently, one container per target.
+	rel, err := r.release(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.tarball, b.tarName = rel.file, rel.name
+	if b.bins, err = r.compileAll(ctx, ts, rel); err != nil {
 		return nil, err
 	}
 	for _, t := range ts {

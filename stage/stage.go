@@ -127,7 +127,12 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := version.Resolve(src, opts.Version)
+	var v version.Version
+	if opts.Tarball != "" {
+		v, err = releaseVersion(opts.Tarball, opts.Version)
+	} else {
+		v, err = version.Resolve(src, opts.Version)
+	}
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/packyard/packyard/version"
 )
 
 // Unpack extracts the source release at tarball into dir, dropping its
@@ -112,4 +114,42 @@ func CopyTree(src, dst string) error {
 		}
 		return nil
 	})
+}
+
+// releaseVersion resolves the version of a source release: flag, when
+// given, for the version, and the release's .version for the commit and
+// its time (and the version, without flag), so that a stage run on the
+// release alone stamps what a build from the repository stamps.
+func releaseVersion(tarball, flag string) (version.Version, error) {
+	dir, err := os.MkdirTemp("", "packyard-release-*")
+	if err != nil {
+		return version.Version{}, err
+	}
+	defer os.RemoveAll(dir)
+	f, err := os.Open(tarball)
+	if err != nil {
+		return version.Version{}, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return version.Version{}, fmt.Errorf("%s: %w", tarball, err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return version.Version{}, fmt.Errorf("%s: no %s in the release", tarball, VersionFile)
+		}
+		if err != nil {
+			return version.Version{}, fmt.Errorf("%s: %w", tarball, err)
+		}
+		if _, rest, _ := strings.Cut(h.Name, "/"); rest != VersionFile || h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if err := writeFrom(filepath.Join(dir, VersionFile), io.LimitReader(tr, 1<<16), 0o644); err != nil {
+			return version.Version{}, err
+		}
+		return version.Resolve(dir, flag)
+	}
 }

@@ -179,20 +179,24 @@ func sourceCmd(g *globals) *cobra.Command {
 }
 
 func compileCmd(g *globals) *cobra.Command {
-	var out string
+	var out, tarball string
 	var targets []string
 	cmd := &cobra.Command{
 		Use:   "compile",
 		Short: "Cross-compile the flavour's targets into OUT/binaries",
-		Args:  noArgs,
+		Long: `compile builds the flavour's compile targets from a work copy of the
+source release: the one given with --tarball, or one made from --source.
+Either way the binaries are those packyard build makes.`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := g.options(out)
-			opts.Targets = targets
+			opts.Targets, opts.Tarball = targets, tarball
 			return runStages(cmd, opts, false, stage.Source{}, stage.Codegen{}, stage.Compile{})
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "dist", "the directory to write into")
 	cmd.Flags().StringArrayVar(&targets, "target", nil, "a compile target to build (repeatable; default: all the packages need)")
+	cmd.Flags().StringVar(&tarball, "tarball", "", "the source release to build from (default: made from --source)")
 	return cmd
 }
 
