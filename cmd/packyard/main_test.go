@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/packyard/packyard/internal/packtest"
 )
 
 // packyardBin is the packyard binary the acceptance tests run, built once
@@ -47,28 +48,25 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
+// result is how a packyard run ended, with the field names the CLI's
+// tests read.
 type result struct {
 	code           int
 	stdout, stderr string
 }
 
-// packyard runs the binary in dir with PATH leading to it.
+// packyardEnv is the environment packyard runs in, besides the test's:
+// PATH leads to the binary, so that the pre commands it runs find it too,
+// and progress lines are plain.
+func packyardEnv() []string {
+	return []string{"PATH=" + filepath.Dir(packyardBin) + string(os.PathListSeparator) + os.Getenv("PATH"), "NO_COLOR=1"}
+}
+
+// packyard runs the binary in dir with env added to packyardEnv.
 func packyard(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(packyardBin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(packyardBin)+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
-	cmd.Env = append(cmd.Env, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, stdout.String(), stderr.String()}
+	r := packtest.Exec(t, dir, append(packyardEnv(), env...), packyardBin, args...)
+	return result{r.Code, r.Stdout, r.Stderr}
 }
 
 func sha256File(t *testing.T, path string) string {
@@ -88,9 +86,7 @@ func sha256File(t *testing.T, path string) string {
 // copyDir copies src to dst with cp -a, the way a user copies a tree.
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
-	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
-		t.Fatalf("cp: %v\n%s", err, out)
-	}
+	packtest.Run(t, nil, "cp", "-a", src, dst)
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
@@ -150,28 +146,22 @@ func TestBuildExampleAcme(t *testing.T) {
 	}
 	bin := filepath.Join(dist, "binaries/backplane-0.26.0acme-linux-amd64")
 	if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
-		out, err := exec.Command(bin, "buildinfo").CombinedOutput()
-		if err != nil {
-			t.Fatalf("buildinfo: %v\n%s", err, out)
-		}
+		out := packtest.Run(t, nil, bin, "buildinfo")
 		// The commit the build saw: HEAD moves when someone commits meanwhile.
 		if !slices.Contains(shared.heads[:], shared.commit) {
 			t.Errorf("the build saw commit %s, HEAD was %s then %s", shared.commit, shared.heads[0], shared.heads[1])
 		}
 		for _, want := range []string{"0.26.0acme", shared.commit, "/etc/acme/backplane/provisioning.jwt", "rpcagent", "github.com/acme/backplane-rpcagent", "ping", "health"} {
-			if !bytes.Contains(out, []byte(want)) {
+			if !strings.Contains(out, want) {
 				t.Errorf("buildinfo lacks %q:\n%s", want, out)
 			}
 		}
 	}
-	mod, err := exec.Command("go", "version", "-m", bin).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go version -m: %v\n%s", err, mod)
-	}
-	if !bytes.Contains(mod, []byte("github.com/acme/backplane-rpcagent")) {
+	mod := packtest.Run(t, nil, "go", "version", "-m", bin)
+	if !strings.Contains(mod, "github.com/acme/backplane-rpcagent") {
 		t.Errorf("go version -m lacks the agent module:\n%s", mod)
 	}
-	if !bytes.Contains(mod, []byte("-trimpath=true")) {
+	if !strings.Contains(mod, "-trimpath=true") {
 		t.Errorf("not built with -trimpath:\n%s", mod)
 	}
 }
@@ -192,19 +182,13 @@ func TestBuildIsReproducible(t *testing.T) {
 	// A clone in another directory, built later, at the commit the first
 	// build saw (HEAD may have moved since).
 	clone := filepath.Join(t.TempDir(), "elsewhere")
-	if out, err := exec.Command("git", "clone", "-q", root, clone).CombinedOutput(); err != nil {
-		t.Fatalf("git clone: %v\n%s", err, out)
-	}
-	if out, err := exec.Command("git", "-C", clone, "checkout", "-q", shared.commit).CombinedOutput(); err != nil {
-		t.Fatalf("git checkout: %v\n%s", err, out)
-	}
+	packtest.Run(t, nil, "git", "clone", "-q", root, clone)
+	packtest.Run(t, nil, "git", "-C", clone, "checkout", "-q", shared.commit)
 	second := buildAcme(t, t.TempDir(), filepath.Join(clone, "examples/backplane"))
 
 	// The unpacked source release, with no .git and no --version.
 	unpacked := t.TempDir()
-	if out, err := exec.Command("tar", "-xzf", filepath.Join(first, "backplane-0.26.0acme.tar.gz"), "-C", unpacked).CombinedOutput(); err != nil {
-		t.Fatalf("tar: %v\n%s", err, out)
-	}
+	packtest.Run(t, nil, "tar", "-xzf", filepath.Join(first, "backplane-0.26.0acme.tar.gz"), "-C", unpacked)
 	third := filepath.Join(t.TempDir(), "dist")
 	r := packyard(t, filepath.Join(unpacked, "backplane-0.26.0acme"), nil, "build", "--build", "acme", "--out", third)
 	if r.code != 0 {

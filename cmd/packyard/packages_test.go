@@ -16,8 +16,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
+
+	"github.com/packyard/packyard/internal/packtest"
 )
 
 // The artifacts of the shared build that the tests look at.
@@ -84,7 +85,7 @@ func buildShared(root, dist string) sharedBuild {
 	cmd := exec.Command(packyardBin, "build", "--source", "examples/backplane", "--build", "acme",
 		"--version", "0.26.0acme", "--out", dist)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(packyardBin)+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), packyardEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.err = fmt.Errorf("packyard build: %w\n%s", err, out)
 		return b
@@ -103,74 +104,6 @@ func buildShared(root, dist string) sharedBuild {
 	return b
 }
 
-// aptPackage names the Debian package that ships a tool, for the failure
-// message: CI installs them all (ci/install-deps).
-func aptPackage(tool string) string {
-	switch tool {
-	case "rpm", "rpmbuild":
-		return "rpm"
-	case "dpkg", "dpkg-deb":
-		return "dpkg"
-	case "ar":
-		return "binutils"
-	case "xz":
-		return "xz-utils"
-	case "gpg":
-		return "gnupg"
-	case "busybox":
-		return "busybox-static"
-	case "sha256sum":
-		return "coreutils"
-	}
-	return tool
-}
-
-// need fails, rather than skips, when a tool is missing: these tests are
-// the acceptance of the packages, and a skip would pass them unseen.
-func need(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, name := range tools {
-		if _, err := exec.LookPath(name); err != nil {
-			t.Fatalf("%s is required: apt-get install %s", name, aptPackage(name))
-		}
-	}
-}
-
-// tool runs a command and returns its stdout; a non-zero exit fails the test.
-func tool(t *testing.T, env []string, name string, args ...string) string {
-	t.Helper()
-	r := toolResult(t, env, name, args...)
-	if r.code != 0 {
-		t.Fatalf("%s %s: exit %d\n%s%s", name, strings.Join(args, " "), r.code, clip(r.stdout), r.stderr)
-	}
-	return r.stdout
-}
-
-// clip shortens output that may be binary to a readable head.
-func clip(s string) string {
-	if len(s) > 2000 {
-		return s[:2000] + "…\n"
-	}
-	return s
-}
-
-// toolResult runs a command and returns its exit code and output.
-func toolResult(t *testing.T, env []string, name string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return result{code, stdout.String(), stderr.String()}
-}
-
 // rpmFile is one entry of an rpm's file list.
 type rpmFile struct {
 	mode, flags, user, group string
@@ -180,7 +113,7 @@ type rpmFile struct {
 // doc…), owner and group of every file of an rpm.
 func rpmFiles(t *testing.T, pkg string) map[string]rpmFile {
 	t.Helper()
-	out := tool(t, nil, "rpm", "-qp", "--qf", `[%{FILENAMES}|%{FILEMODES:octal}|%{FILEFLAGS:fflags}|%{FILEUSERNAME}|%{FILEGROUPNAME}\n]`, pkg)
+	out := packtest.Output(t, nil, "rpm", "-qp", "--qf", `[%{FILENAMES}|%{FILEMODES:octal}|%{FILEFLAGS:fflags}|%{FILEUSERNAME}|%{FILEGROUPNAME}\n]`, pkg)
 	files := map[string]rpmFile{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Split(line, "|")
@@ -192,31 +125,13 @@ func rpmFiles(t *testing.T, pkg string) map[string]rpmFile {
 	return files
 }
 
-// rpmlintEnv puts a cpio first on PATH that keeps extraction relative:
-// rpmlint unpacks with "rpm2cpio | cpio -id", nfpm's payload names are
-// absolute, and as root GNU cpio would write them into the real /.
-func rpmlintEnv(t *testing.T) []string {
-	t.Helper()
-	need(t, "rpmlint", "cpio", "rpm2cpio")
-	cpio, err := exec.LookPath("cpio")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	wrapper := "#!/bin/sh\nexec " + cpio + " --no-absolute-filenames \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "cpio"), []byte(wrapper), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return []string{"PATH=" + dir + string(os.PathListSeparator) + os.Getenv("PATH")}
-}
-
 func TestRPMPackages(t *testing.T) {
 	t.Parallel()
-	need(t, "rpm")
+	packtest.Need(t, "rpm")
 	b := acmeDist(t)
 	// The file users are told to use (docs/packages.md).
 	lintConfig := filepath.Join(repoRoot(t), "templates/el/global/rpmlint.toml")
-	lintEnv := rpmlintEnv(t)
+	lintEnv := packtest.RpmlintEnv(t)
 	tests := []struct {
 		file, release string
 	}{
@@ -227,7 +142,7 @@ func TestRPMPackages(t *testing.T) {
 		t.Run(tt.release, func(t *testing.T) {
 			p := filepath.Join(b.dist, tt.file)
 
-			info := tool(t, nil, "rpm", "-qpi", p)
+			info := packtest.Output(t, nil, "rpm", "-qpi", p)
 			for _, want := range []string{
 				"Name        : backplane\n", "Version     : 0.26.0acme\n", "Release     : " + tt.release + "\n",
 				"Architecture: x86_64\n", "Group       : System Environment/Base\n", "License     : Apache-2.0\n",
@@ -268,12 +183,12 @@ func TestRPMPackages(t *testing.T) {
 					t.Errorf("unexpected file %s", path)
 				}
 			}
-			list := tool(t, nil, "rpm", "-qpl", p)
+			list := packtest.Output(t, nil, "rpm", "-qpl", p)
 			if strings.Count(list, "\n") != len(want) {
 				t.Errorf("rpm -qpl lists %d files, want %d:\n%s", strings.Count(list, "\n"), len(want), list)
 			}
 
-			scripts := tool(t, nil, "rpm", "-qp", "--scripts", p)
+			scripts := packtest.Output(t, nil, "rpm", "-qp", "--scripts", p)
 			for _, want := range []string{
 				"postinstall scriptlet (using /bin/sh)", "systemctl daemon-reload", "systemctl --no-reload preset " + acmeUnits,
 				"preuninstall scriptlet (using /bin/sh)", "systemctl --no-reload disable --now " + acmeUnits,
@@ -283,20 +198,20 @@ func TestRPMPackages(t *testing.T) {
 					t.Errorf("--scripts lack %q:\n%s", want, scripts)
 				}
 			}
-			if req := tool(t, nil, "rpm", "-qpR", p); !strings.Contains(req, "logrotate\n") {
+			if req := packtest.Output(t, nil, "rpm", "-qpR", p); !strings.Contains(req, "logrotate\n") {
 				t.Errorf("no Requires: logrotate:\n%s", req)
 			}
-			if k := tool(t, nil, "rpm", "-K", p); !strings.Contains(k, "digests OK") {
+			if k := packtest.Output(t, nil, "rpm", "-K", p); !strings.Contains(k, "digests OK") {
 				t.Errorf("rpm -K: %s", k)
 			}
 
 			srpm := filepath.Join(b.dist, "srpm", "backplane-0.26.0acme-"+tt.release+".src.rpm")
 			for _, f := range []string{p, srpm} {
-				r := toolResult(t, lintEnv, "rpmlint", "-c", lintConfig, f)
-				if r.code != 0 || !strings.Contains(r.stdout, " 0 errors,") {
-					t.Errorf("rpmlint -c %s %s: exit %d\n%s%s", lintConfig, f, r.code, r.stdout, r.stderr)
+				r := packtest.Exec(t, "", lintEnv, "rpmlint", "-c", lintConfig, f)
+				if r.Code != 0 || !strings.Contains(r.Stdout, " 0 errors,") {
+					t.Errorf("rpmlint -c %s %s: exit %d\n%s%s", lintConfig, f, r.Code, r.Stdout, r.Stderr)
 				}
-				t.Logf("rpmlint %s:\n%s", filepath.Base(f), r.stdout)
+				t.Logf("rpmlint %s:\n%s", filepath.Base(f), r.Stdout)
 			}
 		})
 	}
@@ -304,10 +219,10 @@ func TestRPMPackages(t *testing.T) {
 
 func TestDebPackage(t *testing.T) {
 	t.Parallel()
-	need(t, "dpkg-deb", "lintian")
+	packtest.Need(t, "dpkg-deb", "lintian")
 	p := filepath.Join(acmeDist(t).dist, acmeDeb)
 
-	info := tool(t, nil, "dpkg-deb", "-I", p)
+	info := packtest.Output(t, nil, "dpkg-deb", "-I", p)
 	for _, want := range []string{
 		" Package: backplane\n", " Version: 0.26.0acme-1\n", " Architecture: amd64\n",
 		" Maintainer: Backplane Engineering <eng@acme.example>\n", " Section: admin\n", " Priority: optional\n",
@@ -319,10 +234,10 @@ func TestDebPackage(t *testing.T) {
 	}
 	// The acme flavour runs no service user, so nothing (not even adduser)
 	// is needed; a static Go binary links no library.
-	if dep := tool(t, nil, "dpkg-deb", "-f", p, "Depends"); strings.TrimSpace(dep) != "" {
+	if dep := packtest.Output(t, nil, "dpkg-deb", "-f", p, "Depends"); strings.TrimSpace(dep) != "" {
 		t.Errorf("Depends: %s", dep)
 	}
-	conffiles := strings.Fields(tool(t, nil, "dpkg-deb", "-I", p, "conffiles"))
+	conffiles := strings.Fields(packtest.Output(t, nil, "dpkg-deb", "-I", p, "conffiles"))
 	wantConf := []string{
 		"/etc/acme/backplane/broker.conf", "/etc/acme/backplane/server.conf",
 		"/etc/default/backplane-broker", "/etc/default/backplane-server", "/etc/logrotate.d/backplane",
@@ -332,7 +247,7 @@ func TestDebPackage(t *testing.T) {
 		t.Errorf("conffiles %v, want %v", conffiles, wantConf)
 	}
 
-	contents := tool(t, nil, "dpkg-deb", "-c", p)
+	contents := packtest.Output(t, nil, "dpkg-deb", "-c", p)
 	for _, want := range []string{
 		"-rwxr-xr-x root/root", " ./opt/acme/bin/backplane\n",
 		" ./lib/systemd/system/backplane-server.service\n", " ./lib/systemd/system/backplane-broker.service\n",
@@ -349,97 +264,30 @@ func TestDebPackage(t *testing.T) {
 		}
 	}
 
-	r := toolResult(t, nil, "lintian", "--no-tag-display-limit", p)
-	for _, line := range strings.Split(r.stdout, "\n") {
+	r := packtest.Exec(t, "", nil, "lintian", "--no-tag-display-limit", p)
+	for _, line := range strings.Split(r.Stdout, "\n") {
 		if strings.HasPrefix(line, "E: ") {
 			t.Errorf("lintian error: %s", line)
 		}
 	}
-	if r.code != 0 {
-		t.Errorf("lintian: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r.Code != 0 {
+		t.Errorf("lintian: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
-	t.Logf("lintian:\n%s", r.stdout)
+	t.Logf("lintian:\n%s", r.Stdout)
 }
 
-// throwawayRoot prepares a root for rpm --root and dpkg --root, which
-// chroot into it to run scriptlets: a static busybox as /bin/sh with its
-// applet links, a real /dev/null, /run/systemd/system (the deb scripts
-// reload only on a booted systemd), dpkg's database, and a systemctl
-// stand-in that appends its arguments to /systemctl.log.
+// throwawayRoot prepares a root for rpm --root and dpkg --root with
+// every busybox applet: the example's scripts are the templates', not
+// this test's, to keep to a few tools.
 func throwawayRoot(t *testing.T) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("rpm --root and dpkg --root run scriptlets chrooted: run the tests as root")
-	}
-	need(t, "busybox")
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	for _, d := range []string{"bin", "dev", "usr/bin", "tmp", "var/tmp", "run/systemd/system", "var/lib/dpkg/info", "var/lib/dpkg/updates"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// Scriptlets redirect to /dev/null: a regular file there would fill up.
-	if err := syscall.Mknod(filepath.Join(root, "dev/null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(bb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, applet := range strings.Fields(tool(t, nil, bb, "--list")) {
-		if applet == "busybox" || applet == "systemctl" {
-			continue
-		}
-		if err := os.Symlink("busybox", filepath.Join(root, "bin", applet)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rec := "#!/bin/sh\necho \"$*\" >> /systemctl.log\n"
-	if err := os.WriteFile(filepath.Join(root, "usr/bin/systemctl"), []byte(rec), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// systemctlCalls returns and clears the calls the stand-in recorded.
-func systemctlCalls(t *testing.T, root string) []string {
-	t.Helper()
-	log := filepath.Join(root, "systemctl.log")
-	b, err := os.ReadFile(log)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	if err := os.Remove(log); err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
-
-func expectCalls(t *testing.T, step, root string, want ...string) {
-	t.Helper()
-	if got := systemctlCalls(t, root); !slices.Equal(got, want) {
-		t.Errorf("%s: systemctl calls\n\t%s\nwant\n\t%s", step, strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
-	}
+	return packtest.Root(t, packtest.RootSpec{Dirs: []string{"var/tmp"}, AllApplets: true, Dpkg: true})
 }
 
 // expectInstalled runs the binary the package installed in root.
 func expectInstalled(t *testing.T, root, version string) {
 	t.Helper()
-	out := tool(t, nil, filepath.Join(root, "opt/acme/bin/backplane"), "buildinfo")
+	out := packtest.Output(t, nil, filepath.Join(root, "opt/acme/bin/backplane"), "buildinfo")
 	for _, want := range []string{version, "/etc/acme/backplane/provisioning.jwt", "rpcagent"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("installed backplane buildinfo lacks %q:\n%s", want, out)
@@ -471,7 +319,7 @@ func hasLocalEdit(path string) bool {
 // removes them, checking the service management a distro package does.
 func TestInstallUpgradeRemove(t *testing.T) {
 	t.Parallel()
-	need(t, "rpm", "dpkg")
+	packtest.Need(t, "rpm", "dpkg")
 	v1 := acmeDist(t).dist
 	v2 := filepath.Join(t.TempDir(), "dist")
 	args := []string{"build", "--source", "examples/backplane", "--build", "acme", "--version", "0.26.1acme",
@@ -484,27 +332,27 @@ func TestInstallUpgradeRemove(t *testing.T) {
 		root := throwawayRoot(t)
 		rpm := func(args ...string) {
 			t.Helper()
-			tool(t, nil, "rpm", append([]string{"--root", root}, args...)...)
+			packtest.Output(t, nil, "rpm", append([]string{"--root", root}, args...)...)
 		}
 		rpm("--initdb")
 		rpm("-i", "--nodeps", filepath.Join(v1, acmeEL8))
-		expectCalls(t, "install", root, "daemon-reload", "--no-reload preset "+acmeUnits)
+		packtest.ExpectCalls(t, "install", root, "daemon-reload", "--no-reload preset "+acmeUnits)
 		expectInstalled(t, root, "0.26.0acme")
 		conf := editConfig(t, root)
 
 		rpm("-U", "--nodeps", filepath.Join(v2, "rpm/backplane-0.26.1acme-1.el8.x86_64.rpm"))
 		// rpm runs the new package's %post, then the old one's %postun.
-		expectCalls(t, "upgrade", root, "daemon-reload", "daemon-reload", "try-restart "+acmeUnits)
+		packtest.ExpectCalls(t, "upgrade", root, "daemon-reload", "daemon-reload", "try-restart "+acmeUnits)
 		expectInstalled(t, root, "0.26.1acme")
 		if !hasLocalEdit(conf) {
 			t.Error("upgrade lost the local edit of server.conf")
 		}
-		if q := tool(t, nil, "rpm", "--root", root, "-q", "backplane"); q != "backplane-0.26.1acme-1.el8.x86_64\n" {
+		if q := packtest.Output(t, nil, "rpm", "--root", root, "-q", "backplane"); q != "backplane-0.26.1acme-1.el8.x86_64\n" {
 			t.Errorf("rpm -q after upgrade: %s", q)
 		}
 
 		rpm("-e", "backplane")
-		expectCalls(t, "erase", root, "--no-reload disable --now "+acmeUnits, "daemon-reload")
+		packtest.ExpectCalls(t, "erase", root, "--no-reload disable --now "+acmeUnits, "daemon-reload")
 		if _, err := os.Stat(filepath.Join(root, "opt/acme/bin/backplane")); !os.IsNotExist(err) {
 			t.Errorf("binary left after erase: %v", err)
 		}
@@ -518,26 +366,26 @@ func TestInstallUpgradeRemove(t *testing.T) {
 		root := throwawayRoot(t)
 		dpkg := func(args ...string) {
 			t.Helper()
-			tool(t, nil, "dpkg", append([]string{"--root", root, "--force-depends"}, args...)...)
+			packtest.Output(t, nil, "dpkg", append([]string{"--root", root, "--force-depends"}, args...)...)
 		}
 		server, broker := "backplane-server.service", "backplane-broker.service"
 		dpkg("-i", filepath.Join(v1, acmeDeb))
-		expectCalls(t, "install", root, "--no-reload enable "+server, "--no-reload enable "+broker, "--system daemon-reload")
+		packtest.ExpectCalls(t, "install", root, "--no-reload enable "+server, "--no-reload enable "+broker, "--system daemon-reload")
 		expectInstalled(t, root, "0.26.0acme")
 		conf := editConfig(t, root)
 
 		dpkg("-i", filepath.Join(v2, "deb/backplane_0.26.1acme-1_amd64.deb"))
-		expectCalls(t, "upgrade", root, "--system daemon-reload", "try-restart "+acmeUnits)
+		packtest.ExpectCalls(t, "upgrade", root, "--system daemon-reload", "try-restart "+acmeUnits)
 		expectInstalled(t, root, "0.26.1acme")
 		if !hasLocalEdit(conf) {
 			t.Error("upgrade lost the local edit of the server.conf conffile")
 		}
-		if s := tool(t, nil, "dpkg-query", "--admindir", filepath.Join(root, "var/lib/dpkg"), "-W", "-f", "${Version} ${Status}", "backplane"); s != "0.26.1acme-1 install ok installed" {
+		if s := packtest.Output(t, nil, "dpkg-query", "--admindir", filepath.Join(root, "var/lib/dpkg"), "-W", "-f", "${Version} ${Status}", "backplane"); s != "0.26.1acme-1 install ok installed" {
 			t.Errorf("dpkg-query after upgrade: %q", s)
 		}
 
 		dpkg("-r", "backplane")
-		expectCalls(t, "remove", root, "stop "+acmeUnits, "--no-reload disable "+server, "--no-reload disable "+broker, "--system daemon-reload")
+		packtest.ExpectCalls(t, "remove", root, "stop "+acmeUnits, "--no-reload disable "+server, "--no-reload disable "+broker, "--system daemon-reload")
 		if _, err := os.Stat(filepath.Join(root, "opt/acme/bin/backplane")); !os.IsNotExist(err) {
 			t.Errorf("binary left after remove: %v", err)
 		}
@@ -546,7 +394,7 @@ func TestInstallUpgradeRemove(t *testing.T) {
 		}
 
 		dpkg("-P", "backplane")
-		expectCalls(t, "purge", root, "--system daemon-reload")
+		packtest.ExpectCalls(t, "purge", root, "--system daemon-reload")
 		for _, gone := range []string{conf, filepath.Join(root, "var/log/backplane")} {
 			if _, err := os.Stat(gone); !os.IsNotExist(err) {
 				t.Errorf("%s left after purge: %v", gone, err)
@@ -563,7 +411,7 @@ type dumpEntry struct {
 
 func rpmDump(t *testing.T, pkg string) map[string]dumpEntry {
 	t.Helper()
-	out := tool(t, nil, "rpm", "-qp", "--dump", pkg)
+	out := packtest.Output(t, nil, "rpm", "-qp", "--dump", pkg)
 	files := map[string]dumpEntry{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Fields(line)
@@ -596,7 +444,7 @@ func rpmScripts(t *testing.T, pkg string) map[string]string {
 	for _, tag := range tags {
 		qf.WriteString("%{" + tag + "}" + sep)
 	}
-	parts := strings.Split(tool(t, nil, "rpm", "-qp", "--qf", qf.String(), pkg), sep)
+	parts := strings.Split(packtest.Output(t, nil, "rpm", "-qp", "--qf", qf.String(), pkg), sep)
 	scripts := map[string]string{}
 	for i, tag := range tags {
 		scripts[tag] = strings.TrimRight(parts[i], "\n")
@@ -609,11 +457,11 @@ func rpmScripts(t *testing.T, pkg string) map[string]string {
 // nfpm one.
 func TestRPMBuilderParity(t *testing.T) {
 	t.Parallel()
-	need(t, "rpm", "rpmbuild")
+	packtest.Need(t, "rpm", "rpmbuild")
 	b := acmeDist(t)
 	nfpmRPM := filepath.Join(b.dist, acmeEL8)
 	// The commit time the shared build used, whatever HEAD is now.
-	epoch := strings.TrimSpace(tool(t, nil, "rpm", "-qp", "--qf", "%{BUILDTIME}", nfpmRPM))
+	epoch := strings.TrimSpace(packtest.Output(t, nil, "rpm", "-qp", "--qf", "%{BUILDTIME}", nfpmRPM))
 	out := filepath.Join(t.TempDir(), "out")
 	args := []string{"package", "--source", "examples/backplane", "--build", "acme", "--version", "0.26.0acme",
 		"--package", "el8_64", "--binaries", filepath.Join(b.dist, "binaries"), "--tarball", filepath.Join(b.dist, acmeTarball),
@@ -658,15 +506,15 @@ func TestRPMBuilderParity(t *testing.T) {
 // ar, tar and xz, and packyard verify against Rudder's own test vectors.
 func TestRudderPluginPackage(t *testing.T) {
 	t.Parallel()
-	need(t, "ar", "tar", "xz")
+	packtest.Need(t, "ar", "tar", "xz")
 	b := acmeDist(t)
 	p := filepath.Join(b.dist, acmeRpkg)
 
-	if members := strings.Fields(tool(t, nil, "ar", "t", p)); !slices.Equal(members, []string{"metadata", "files.txz", "scripts.txz"}) {
+	if members := strings.Fields(packtest.Output(t, nil, "ar", "t", p)); !slices.Equal(members, []string{"metadata", "files.txz", "scripts.txz"}) {
 		t.Errorf("ar t: %v", members)
 	}
 	var meta map[string]any
-	if err := json.Unmarshal([]byte(tool(t, nil, "ar", "p", p, "metadata")), &meta); err != nil {
+	if err := json.Unmarshal([]byte(packtest.Output(t, nil, "ar", "p", p, "metadata")), &meta); err != nil {
 		t.Fatalf("metadata: %v", err)
 	}
 	// HEAD may move while the build runs only when someone commits then.
@@ -690,16 +538,16 @@ func TestRudderPluginPackage(t *testing.T) {
 	for _, m := range []string{"files.txz", "scripts.txz"} {
 		// xz --list reads files only, not stdin.
 		txz := filepath.Join(dir, m)
-		data := tool(t, nil, "ar", "p", p, m)
+		data := packtest.Output(t, nil, "ar", "p", p, m)
 		if err := os.WriteFile(txz, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		list := tool(t, nil, "xz", "-lvv", txz)
+		list := packtest.Output(t, nil, "xz", "-lvv", txz)
 		if !regexp.MustCompile(`(?m)^\s+Streams:\s+1$`).MatchString(list) || !strings.Contains(list, "--lzma2=") {
 			t.Errorf("%s: want one stream of LZMA2:\n%s", m, list)
 		}
 	}
-	files := tool(t, nil, "tar", "-tvJf", filepath.Join(dir, "files.txz"))
+	files := packtest.Output(t, nil, "tar", "-tvJf", filepath.Join(dir, "files.txz"))
 	for _, want := range []string{
 		`(?m)^drwxr-xr-x root/root\s+0 .* backplane/$`,
 		`(?m)^-rwxr-xr-x root/root\s+\d+ .* backplane/backplane$`,
@@ -712,7 +560,7 @@ func TestRudderPluginPackage(t *testing.T) {
 	if n := strings.Count(files, "\n"); n != 3 {
 		t.Errorf("files.txz has %d entries, want 3:\n%s", n, files)
 	}
-	if scripts := tool(t, nil, "tar", "-tJf", filepath.Join(dir, "scripts.txz")); scripts != "postinst\n" {
+	if scripts := packtest.Output(t, nil, "tar", "-tJf", filepath.Join(dir, "scripts.txz")); scripts != "postinst\n" {
 		t.Errorf("scripts.txz: %q", scripts)
 	}
 
@@ -863,90 +711,35 @@ func checkInspectedFiles(t *testing.T, r inspected, unitDir, envDir string, nore
 	}
 }
 
-// gpgKey generates a throwaway RSA signing key protected by a passphrase
-// in a private GNUPGHOME; it returns the armored secret key file, the
-// passphrase file, the armored public key file and the gpg environment.
-func gpgKey(t *testing.T, passphrase string) (key, pass, pub string, env []string) {
-	t.Helper()
-	need(t, "gpg")
-	home := t.TempDir()
-	if err := os.Chmod(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	env = []string{"GNUPGHOME=" + home}
-	pass = filepath.Join(home, "passphrase")
-	if err := os.WriteFile(pass, []byte(passphrase+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	gpg := func(args ...string) {
-		t.Helper()
-		tool(t, env, "gpg", append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase-file", pass}, args...)...)
-	}
-	gpg("--quick-gen-key", "Packyard Test <test@packyard.example>", "rsa2048", "sign", "never")
-	key, pub = filepath.Join(home, "key.asc"), filepath.Join(home, "pub.asc")
-	gpg("--armor", "--output", key, "--export-secret-keys")
-	gpg("--armor", "--output", pub, "--export")
-	return key, pass, pub, env
-}
-
 // TestSignedBuild signs with a key file and checks every signature with
 // the tools a user would run, and that no secret leaks anywhere.
 func TestSignedBuild(t *testing.T) {
 	t.Parallel()
-	need(t, "rpm", "gpg", "ar", "sha256sum", "dpkg-deb", "rpm2cpio", "gzip")
+	packtest.Need(t, "rpm", "gpg", "ar", "sha256sum", "dpkg-deb", "rpm2cpio", "gzip")
 	const passphrase = "pky-passphrase-5b1e9c"
-	key, pass, pub, env := gpgKey(t, passphrase)
+	key := packtest.GPGKey(t, passphrase)
 	dist := filepath.Join(t.TempDir(), "dist")
 	args := []string{"build", "--source", "examples/backplane", "--build", "acme", "--version", "0.26.0acme",
-		"--packages", "el8_64,bookworm_64", "--key-file", key, "--passphrase-file", pass, "--out", dist}
+		"--packages", "el8_64,bookworm_64", "--key-file", key.Private, "--passphrase-file", key.PassphraseFile, "--out", dist}
 	r := packyard(t, repoRoot(t), nil, args...)
 	if r.code != 0 {
 		t.Fatalf("packyard %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
 	}
 
-	db := t.TempDir()
-	tool(t, nil, "rpm", "--dbpath", db, "--initdb")
-	tool(t, nil, "rpm", "--dbpath", db, "--import", pub)
-	for _, f := range []string{acmeEL8, acmeSRPM8} {
-		k := toolResult(t, nil, "rpm", "--dbpath", db, "-K", filepath.Join(dist, f))
-		if k.code != 0 || !strings.Contains(k.stdout, ": digests signatures OK\n") {
-			v := toolResult(t, nil, "rpm", "--dbpath", db, "-Kv", filepath.Join(dist, f))
-			t.Errorf("rpm -K %s: exit %d\n%s%s", f, k.code, v.stdout, v.stderr)
-		}
-	}
-
-	// debsig-verify's check: _gpgorigin is a detached signature of
-	// debian-binary, control and data concatenated, in the ar order.
-	x := t.TempDir()
+	packtest.VerifyRPMSignatures(t, key.Public, filepath.Join(dist, acmeEL8), filepath.Join(dist, acmeSRPM8))
 	deb := filepath.Join(dist, acmeDeb)
-	members := strings.Fields(tool(t, nil, "ar", "t", deb))
-	if len(members) != 4 || members[0] != "debian-binary" || members[3] != "_gpgorigin" {
-		t.Fatalf("deb members: %v", members)
-	}
-	var signed []byte
-	for _, m := range members[:3] {
-		signed = append(signed, tool(t, nil, "ar", "p", deb, m)...)
-	}
-	if err := os.WriteFile(filepath.Join(x, "signed"), signed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(x, "_gpgorigin"), []byte(tool(t, nil, "ar", "p", deb, "_gpgorigin")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if v := toolResult(t, env, "gpg", "--batch", "--verify", filepath.Join(x, "_gpgorigin"), filepath.Join(x, "signed")); v.code != 0 || !strings.Contains(v.stderr, "Good signature") {
-		t.Errorf("gpg --verify of the deb's _gpgorigin: exit %d\n%s", v.code, v.stderr)
-	}
+	packtest.VerifyDebSignature(t, key.Env(), deb)
 
-	if v := toolResult(t, env, "gpg", "--batch", "--verify", filepath.Join(dist, "SHA256SUMS.asc"), filepath.Join(dist, "SHA256SUMS")); v.code != 0 || !strings.Contains(v.stderr, "Good signature") {
-		t.Errorf("gpg --verify SHA256SUMS.asc: exit %d\n%s", v.code, v.stderr)
+	if v := packtest.Exec(t, "", key.Env(), "gpg", "--batch", "--verify", filepath.Join(dist, "SHA256SUMS.asc"), filepath.Join(dist, "SHA256SUMS")); v.Code != 0 || !strings.Contains(v.Stderr, "Good signature") {
+		t.Errorf("gpg --verify SHA256SUMS.asc: exit %d\n%s", v.Code, v.Stderr)
 	}
-	sums := toolResult(t, nil, "sh", "-c", `cd "$1" && sha256sum -c SHA256SUMS`, "sh", dist)
-	if sums.code != 0 || strings.Count(sums.stdout, ": OK\n") != 5 {
-		t.Errorf("sha256sum -c: exit %d\n%s%s", sums.code, sums.stdout, sums.stderr)
+	sums := packtest.Exec(t, dist, nil, "sha256sum", "-c", "SHA256SUMS")
+	if sums.Code != 0 || strings.Count(sums.Stdout, ": OK\n") != 5 {
+		t.Errorf("sha256sum -c: exit %d\n%s%s", sums.Code, sums.Stdout, sums.Stderr)
 	}
 
 	// A line from the middle of the armored secret key, and the passphrase.
-	armored, err := os.ReadFile(key)
+	armored, err := os.ReadFile(key.Private)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -971,11 +764,11 @@ func TestSignedBuild(t *testing.T) {
 	// rpm2cpio exits 1 on nfpm's rpms although it writes the whole
 	// payload: rpmpack records the installed size as ARCHIVESIZE, not the
 	// cpio size that rpm2cpio compares with. The payload is what matters.
-	haystacks["rpm payload"] = []byte(toolResult(t, nil, "rpm2cpio", filepath.Join(dist, acmeEL8)).stdout)
-	haystacks["srpm payload"] = []byte(tool(t, nil, "rpm2cpio", filepath.Join(dist, acmeSRPM8)))
-	haystacks["deb data"] = []byte(tool(t, nil, "dpkg-deb", "--fsys-tarfile", deb))
-	haystacks["deb control"] = []byte(tool(t, nil, "dpkg-deb", "--ctrl-tarfile", deb))
-	haystacks["source release"] = []byte(tool(t, nil, "gzip", "-dc", filepath.Join(dist, acmeTarball)))
+	haystacks["rpm payload"] = []byte(packtest.Exec(t, "", nil, "rpm2cpio", filepath.Join(dist, acmeEL8)).Stdout)
+	haystacks["srpm payload"] = []byte(packtest.Output(t, nil, "rpm2cpio", filepath.Join(dist, acmeSRPM8)))
+	haystacks["deb data"] = []byte(packtest.Output(t, nil, "dpkg-deb", "--fsys-tarfile", deb))
+	haystacks["deb control"] = []byte(packtest.Output(t, nil, "dpkg-deb", "--ctrl-tarfile", deb))
+	haystacks["source release"] = []byte(packtest.Output(t, nil, "gzip", "-dc", filepath.Join(dist, acmeTarball)))
 	for name, b := range haystacks {
 		for i, s := range secrets {
 			if bytes.Contains(b, []byte(s)) {
