@@ -31,8 +31,27 @@ func (g *globals) options(out string) stage.Options {
 		Flavour:  g.flavour,
 		Version:  g.version,
 		Out:      out,
+		Env:      selfOnPath(os.Environ()),
 		Progress: stage.NewProgress(g.stderr, colour(g.stderr, g.getenv)),
 	}
+}
+
+// selfOnPath puts this executable's directory first on PATH, so that a
+// spec's `go generate` directives that call packyard run this very binary,
+// also under `go run ./cmd/packyard` where it is on no PATH.
+func selfOnPath(env []string) []string {
+	exe, err := os.Executable()
+	if err != nil {
+		return env
+	}
+	path := filepath.Dir(exe)
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok && v != "" {
+			path += string(os.PathListSeparator) + v
+		}
+	}
+	// exec keeps the last of duplicate variables.
+	return append(env, "PATH="+path)
 }
 
 // colour is on for terminals only, and never with NO_COLOR set.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +56,29 @@ func TestStagesOneByOne(t *testing.T) {
 		if a, b := sha256File(t, filepath.Join(want, f)), sha256File(t, filepath.Join(out, f)); a != b {
 			t.Errorf("%s: build gives %s, the stages one by one %s", f, a, b)
 		}
+	}
+}
+
+// TestPreCommandsFindPackyard compiles the example with packyard on no
+// PATH, as `go run ./cmd/packyard` does: the spec's go generate directive
+// calls packyard, and must run this binary.
+func TestPreCommandsFindPackyard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Dir(goBin) + ":/usr/bin:/bin"
+	out := t.TempDir()
+	r := packyard(t, repoRoot(t), []string{"PATH=" + path}, "compile", "--source", "examples/backplane",
+		"--build", "acme", "--version", "0.26.0acme", "--target", "64bit_linux", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("compile with PATH=%s: %d\n%s", path, r.code, r.stderr)
+	}
+	b, err := exec.Command(filepath.Join(out, "binaries/backplane-0.26.0acme-linux-amd64"), "buildinfo").CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "rpcagent") {
+		t.Errorf("buildinfo: %v\n%s", err, b)
 	}
 }
