@@ -49,7 +49,13 @@ func writerFor(format string) (dir string, w pack.Packager, err error) {
 // binary at bin built by compile target t (which gives the package's os
 // and default arch; nil: a linux binary, arch from target_arch).
 func Render(dir, product string, p *buildspec.Package, t *buildspec.CompileTarget, v version.Version, bin string) (*templates.Rendered, error) {
-	return templates.Render(templates.Input{
+	return renderWith(templates.NewSet(), dir, product, p, t, v, bin)
+}
+
+// renderWith is Render with a set shared by the packages of one run, so
+// that each template is read and parsed once.
+func renderWith(set *templates.Set, dir, product string, p *buildspec.Package, t *buildspec.CompileTarget, v version.Version, bin string) (*templates.Rendered, error) {
+	return set.Render(templates.Input{
 		ProjectDir: dir,
 		Package:    p,
 		Product:    product,
@@ -78,6 +84,7 @@ func srpmName(info *pack.Info) string {
 
 // packageOutputs is the plan's callback naming each package's files.
 func packageOutputs(dir string, f *buildspec.Flavour, v version.Version) func(*buildspec.Package) ([]string, error) {
+	set := templates.NewSet()
 	return func(p *buildspec.Package) ([]string, error) {
 		// Naming reads no bytes: the binary's future place will do.
 		bin := "binaries/" + p.Binary
@@ -88,7 +95,7 @@ func packageOutputs(dir string, f *buildspec.Flavour, v version.Version) func(*b
 				target = t
 			}
 		}
-		r, err := Render(dir, f.Product, p, target, v, bin)
+		r, err := renderWith(set, dir, f.Product, p, target, v, bin)
 		if err != nil {
 			return nil, err
 		}
@@ -115,13 +122,14 @@ func (Package) Skip(c *Context) string {
 func (Package) Run(c *Context) error {
 	g, _ := errgroup.WithContext(c)
 	g.SetLimit(c.Options.Jobs)
+	set := templates.NewSet()
 	for _, s := range c.Plan.Stages {
 		if s.Kind != buildspec.KindPackage {
 			continue
 		}
 		g.Go(func() error {
 			done := c.Options.Progress.Start(s.ID)
-			err := c.writePackage(s)
+			err := c.writePackage(set, s)
 			done(err)
 			return err
 		})
@@ -157,7 +165,7 @@ func (c *Context) pkg(name string) (*buildspec.Package, error) {
 }
 
 // render renders package p with its compile target's binary.
-func (c *Context) render(p *buildspec.Package) (*templates.Rendered, error) {
+func (c *Context) render(set *templates.Set, p *buildspec.Package) (*templates.Rendered, error) {
 	bin, err := c.binary(p.Binary)
 	if err != nil {
 		return nil, err
@@ -166,15 +174,15 @@ func (c *Context) render(p *buildspec.Package) (*templates.Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Render(c.SourceDir, c.Plan.Product, p, t, c.Version, bin)
+	return renderWith(set, c.SourceDir, c.Plan.Product, p, t, c.Version, bin)
 }
 
-func (c *Context) writePackage(s buildspec.Stage) error {
+func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 	p, err := c.pkg(s.Package)
 	if err != nil {
 		return err
 	}
-	r, err := c.render(p)
+	r, err := c.render(set, p)
 	if err != nil {
 		return err
 	}
@@ -289,6 +297,7 @@ func (RPMSpec) Skip(c *Context) string { return Package{}.Skip(c) }
 
 // Run renders each selected package and writes its spec and sources.
 func (RPMSpec) Run(c *Context) error {
+	set := templates.NewSet()
 	for _, s := range c.Plan.Stages {
 		if s.Kind != buildspec.KindPackage {
 			continue
@@ -297,7 +306,7 @@ func (RPMSpec) Run(c *Context) error {
 		if err != nil {
 			return err
 		}
-		r, err := c.render(p)
+		r, err := c.render(set, p)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +91,7 @@ type source struct {
 	project  string // <project>/packager/templates, or ""
 	template string // family/name
 	family   string
+	cache    *Set // where files read are kept; nil reads every time
 }
 
 func newSource(projectDir, tmpl string) (*source, error) {
@@ -109,17 +111,39 @@ func newSource(projectDir, tmpl string) (*source, error) {
 
 // readOne reads family/dir/file from the project, else the embedded
 // templates. It returns the name it read for messages and fs.ErrNotExist
-// when neither has it.
+// when neither has it. The bytes returned may be shared through the
+// cache: callers must not modify them.
 func (s *source) readOne(dir, file string) ([]byte, string, error) {
 	rel := path.Join(s.family, dir, file)
-	if s.project != "" {
-		p := filepath.Join(s.project, filepath.FromSlash(rel))
+	var (
+		b     []byte
+		where string
+		err   error
+	)
+	if s.cache == nil {
+		b, where, err = readLayer(s.project, rel)
+	} else {
+		b, where, err = s.cache.file(s.project, rel)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Wrapped here, not in readLayer: the cache shares a family's
+		// global files between the family's templates.
+		return nil, "", fmt.Errorf("template %s: %w", s.template, err)
+	}
+	return b, where, err
+}
+
+// readLayer reads rel from the project's templates directory (if any),
+// else from the embedded templates.
+func readLayer(project, rel string) ([]byte, string, error) {
+	if project != "" {
+		p := filepath.Join(project, filepath.FromSlash(rel))
 		b, err := os.ReadFile(p)
 		if err == nil {
 			return b, p, nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, "", fmt.Errorf("template %s: %w", s.template, err)
+			return nil, "", err
 		}
 	}
 	b, err := embedded.ReadFile(rel)
@@ -226,13 +250,69 @@ func Names() []string {
 
 // renderer renders the strings and files of one package's template.
 type renderer struct {
+	set  *Set
 	src  *source
 	data map[string]string
-	fns  template.FuncMap
+	// base holds the functions the values rendered so far call. It is
+	// given only those, as they are met: text/template's Funcs checks
+	// every function by reflection, and a package has a cpkg_ function
+	// per property, which templates seldom call.
+	base  *template.Template
+	bound map[string]bool // the functions base has
+	// keys are the properties that make a cpkg_ function, sorted, and
+	// names joins them: the key of r's function map in the parse cache.
+	keys  []string
+	names string
 }
 
+func (s *Set) renderer(src *source, data map[string]string) *renderer {
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		if isIdentifier(k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return s.rendererKeys(src, data, keys)
+}
+
+func (s *Set) rendererKeys(src *source, data map[string]string, keys []string) *renderer {
+	return &renderer{
+		set:   s,
+		src:   src,
+		data:  data,
+		base:  template.New("").Option("missingkey=error"),
+		bound: map[string]bool{},
+		keys:  keys,
+		names: strings.Join(keys, " "),
+	}
+}
+
+// render renders text as template name. A text that defines no template
+// of its own is bound into base beside the values rendered before it, so
+// that {{template "x"}} could find one of those where text/template would
+// have said there is no such template; a value naming another is
+// meaningless anyway, and copying base for each value costs as much as
+// the rendering.
 func (r *renderer) render(name, text string) (string, error) {
-	t, err := template.New(name).Option("missingkey=error").Funcs(r.fns).Parse(text)
+	p := r.set.parse(r, name, text)
+	if p.err != nil {
+		return "", fmt.Errorf("template %s: %w", r.src.template, p.err)
+	}
+	var add template.FuncMap
+	for _, f := range p.funcs {
+		if !r.bound[f] {
+			if add == nil {
+				add = template.FuncMap{}
+			}
+			add[f] = r.function(f)
+			r.bound[f] = true
+		}
+	}
+	if add != nil {
+		r.base.Funcs(add)
+	}
+	t, err := p.bind(r.base, name)
 	if err != nil {
 		return "", fmt.Errorf("template %s: %w", r.src.template, err)
 	}
@@ -241,6 +321,15 @@ func (r *renderer) render(name, text string) (string, error) {
 		return "", fmt.Errorf("template %s: %w", r.src.template, err)
 	}
 	return b.String(), nil
+}
+
+// function is the function of r's function map (see funcs) named name.
+func (r *renderer) function(name string) any {
+	if k, ok := strings.CutPrefix(name, "cpkg_"); ok {
+		v := r.data[k]
+		return func() string { return v }
+	}
+	return r.set.helpers[name]
 }
 
 // line renders a one-line value, trimmed.
@@ -263,29 +352,10 @@ func (r *renderer) list(name string, items []string) ([]string, error) {
 	return out, nil
 }
 
-// Render renders the package's template into a pack.Info.
+// Render renders the package's template into a pack.Info. It reads and
+// parses the template afresh; to render many packages, use a Set.
 func Render(in Input) (*Rendered, error) {
-	if in.Package == nil {
-		return nil, errors.New("render: no package")
-	}
-	src, err := newSource(in.ProjectDir, in.Package.Template)
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
-	}
-	spec, err := src.spec()
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
-	}
-	data, err := properties(in, spec)
-	if err != nil {
-		return nil, err
-	}
-	r := &renderer{src: src, data: data, fns: funcs(data)}
-	info, err := r.info(in, spec)
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
-	}
-	return &Rendered{Format: spec.Format, Info: info}, nil
+	return NewSet().Render(in)
 }
 
 // properties merges the template's defaults, the package's properties
@@ -389,11 +459,9 @@ func formatArch(format string, t *buildspec.CompileTarget) (string, error) {
 	return "", fmt.Errorf("compile target %s: no %s name known for arch %s; set target_arch", t.Name, format, t.Arch)
 }
 
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// funcs gives every property as cpkg_<prop>, Choria's spelling.
-func funcs(data map[string]string) template.FuncMap {
-	fm := template.FuncMap{
+// helpers are the functions every template may call besides cpkg_*.
+func helpers() template.FuncMap {
+	return template.FuncMap{
 		// join and split help scripts loop over lists held in one property.
 		"split":      strings.Fields,
 		"join":       strings.Join,
@@ -403,13 +471,39 @@ func funcs(data map[string]string) template.FuncMap {
 		"truthy":     truthy,
 		"capitalize": capitalize,
 	}
+}
+
+// funcs is the function map of a template rendered with data: the
+// helpers and every property as cpkg_<prop>, Choria's spelling.
+func funcs(helpers template.FuncMap, data map[string]string) template.FuncMap {
+	fm := make(template.FuncMap, len(helpers)+len(data))
+	for k, f := range helpers {
+		fm[k] = f
+	}
 	for k, v := range data {
-		if identifier.MatchString(k) {
-			v := v
+		if isIdentifier(k) {
 			fm["cpkg_"+k] = func() string { return v }
 		}
 	}
 	return fm
+}
+
+// isIdentifier reports whether s may name a template function:
+// [A-Za-z_][A-Za-z0-9_]*.
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // capitalize upper-cases the first letter of s, for summaries made of
@@ -565,7 +659,13 @@ func (r *renderer) with(key, value string) *renderer {
 		data[k] = v
 	}
 	data[key] = value
-	return &renderer{src: r.src, data: data, fns: funcs(data)}
+	keys := r.keys
+	// Sorting the keys again for every item would cost more than its
+	// rendering; insert the one key instead.
+	if i, found := slices.BinarySearch(keys, key); !found && isIdentifier(key) {
+		keys = slices.Insert(slices.Clone(keys), i, key)
+	}
+	return r.set.rendererKeys(r.src, data, keys)
 }
 
 // content renders one declared entry; ok is false when its "when"
@@ -625,7 +725,10 @@ func (r *renderer) content(in Input, c *ContentSpec) (pc pack.Content, ok bool, 
 		if err != nil {
 			return pc, false, err
 		}
-		if !c.Verbatim {
+		if c.Verbatim {
+			// b may be the set's cached copy, shared with other packages.
+			b = bytes.Clone(b)
+		} else {
 			s, err := r.render(where, string(b))
 			if err != nil {
 				return pc, false, err
