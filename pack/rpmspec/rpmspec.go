@@ -79,18 +79,12 @@ func Write(info *pack.Info, tarball string, topdir string) (specPath string, err
 		}
 	}
 	for _, s := range sources {
-		data := s.data
-		if data == nil {
-			if data, err = os.ReadFile(s.path); err != nil {
-				return "", fmt.Errorf("rpmspec %s: source: %w", info.Name, err)
-			}
-		}
-		if err := writeAtomic(filepath.Join(srcDir, s.name), data, s.mode); err != nil {
+		if err := s.copyTo(filepath.Join(srcDir, s.name)); err != nil {
 			return "", fmt.Errorf("rpmspec %s: %w", info.Name, err)
 		}
 	}
 	specPath = filepath.Join(specDir, info.Name+".spec")
-	if err := writeAtomic(specPath, spec, 0o644); err != nil {
+	if err := writeAtomic(specPath, bytes.NewReader(spec), 0o644); err != nil {
 		return "", fmt.Errorf("rpmspec %s: %w", info.Name, err)
 	}
 	return specPath, nil
@@ -538,14 +532,28 @@ func tail(out []byte, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// writeAtomic writes data beside name and renames it into place.
-func writeAtomic(name string, data []byte, mode fs.FileMode) error {
+// copyTo writes s to dst. A file is streamed, not read whole: a package's
+// binary may be hundreds of MiB, and rpmbuild, which runs next, streams.
+func (s source) copyTo(dst string) error {
+	if s.data != nil {
+		return writeAtomic(dst, bytes.NewReader(s.data), s.mode)
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer f.Close()
+	return writeAtomic(dst, f, s.mode)
+}
+
+// writeAtomic writes r's bytes beside name and renames them into place.
+func writeAtomic(name string, r io.Reader, mode fs.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, bytes.NewReader(data)); err != nil {
+	if _, err := io.Copy(tmp, r); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", name, err)
 	}

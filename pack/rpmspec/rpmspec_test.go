@@ -349,3 +349,81 @@ func TestBuildArches(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteCopiesSources checks SOURCES byte for byte and mode for mode:
+// file sources are streamed from their path (one larger than any copy
+// buffer here), data sources written from memory.
+func TestWriteCopiesSources(t *testing.T) {
+	info, tarball := fixture(t)
+	big := make([]byte, 3<<20+17)
+	for i := range big {
+		big[i] = byte(i * 7 % 251)
+	}
+	bigPath := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(bigPath, big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	info.Contents = append(info.Contents, pack.Content{Type: pack.File, Source: bigPath, Destination: "/usr/share/backplane/big"})
+	top := t.TempDir()
+	if _, err := Write(info, tarball, top); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		want []byte
+		mode os.FileMode
+	}{
+		{"backplane-0.26.0acme.tar.gz", mustRead(t, tarball), 0o644},
+		{"opt_acme_bin_backplane", mustRead(t, info.Contents[0].Source), 0o755},
+		{"big", big, 0o600},
+		{"backplane.yaml", []byte("loglevel: info\n"), 0o644},
+		{"usr_share_doc_backplane_backplane.service", []byte("# example\n"), 0o644},
+	}
+	for _, tt := range tests {
+		p := filepath.Join(top, "SOURCES", tt.name)
+		got := mustRead(t, p)
+		if !bytes.Equal(got, tt.want) {
+			t.Errorf("SOURCES/%s: %d bytes differ from the %d of its source", tt.name, len(got), len(tt.want))
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != tt.mode {
+			t.Errorf("SOURCES/%s: mode %v, want %v", tt.name, fi.Mode().Perm(), tt.mode)
+		}
+	}
+}
+
+// TestWriteSourceFailsCleanly makes a source's rename fail (a directory
+// holds its place) and wants an error naming it and no temporary file.
+func TestWriteSourceFailsCleanly(t *testing.T) {
+	info, tarball := fixture(t)
+	top := t.TempDir()
+	blocker := filepath.Join(top, "SOURCES", "opt_acme_bin_backplane")
+	if err := os.MkdirAll(filepath.Join(blocker, "occupied"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Write(info, tarball, top)
+	if err == nil || !strings.Contains(err.Error(), "opt_acme_bin_backplane") {
+		t.Fatalf("Write error = %v, want one naming opt_acme_bin_backplane", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(top, "SOURCES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("left %s behind", e.Name())
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
