@@ -24,6 +24,8 @@ type Set struct {
 	specs map[specKey]*specEntry
 	files map[fileKey]*fileEntry
 	texts map[textKey]*parsed
+	// parsers by the names of their functions (see renderer.names).
+	parsers map[string]*parser
 }
 
 // NewSet returns an empty Set.
@@ -33,6 +35,7 @@ func NewSet() *Set {
 		specs:   map[specKey]*specEntry{},
 		files:   map[fileKey]*fileEntry{},
 		texts:   map[textKey]*parsed{},
+		parsers: map[string]*parser{},
 	}
 }
 
@@ -150,7 +153,7 @@ func (s *Set) parse(r *renderer, name, text string) *parsed {
 	if ok {
 		return p
 	}
-	p = parseText(funcs(s.helpers, r.data), name, text)
+	p = parseText(s.parser(r), name, text)
 	s.mu.Lock()
 	if old, ok := s.texts[k]; ok {
 		p = old
@@ -161,11 +164,42 @@ func (s *Set) parse(r *renderer, name, text string) *parsed {
 	return p
 }
 
-// parseText parses text as a template of its own with the function map
-// fm, exactly as a one-shot render would, and keeps the trees the parse
-// made and the functions of fm they call.
-func parseText(fm template.FuncMap, name, text string) *parsed {
-	t, err := template.New(name).Option("missingkey=error").Funcs(fm).Parse(text)
+// parser returns a template holding r's function map fm, to parse copies
+// of: one per set of function names, as Funcs is the costly part.
+func (s *Set) parser(r *renderer) *parser {
+	s.mu.Lock()
+	p, ok := s.parsers[r.names]
+	s.mu.Unlock()
+	if ok {
+		return p
+	}
+	fm := funcs(s.helpers, r.data)
+	p = &parser{template.New("").Option("missingkey=error").Funcs(fm), fm}
+	s.mu.Lock()
+	if old, ok := s.parsers[r.names]; ok {
+		p = old
+	} else {
+		s.parsers[r.names] = p
+	}
+	s.mu.Unlock()
+	return p
+}
+
+// A parser is a template holding a function map, to parse copies of.
+type parser struct {
+	t  *template.Template // never parsed into, and so safe to share
+	fm template.FuncMap   // t's functions, read-only
+}
+
+// parseText parses text as a template of its own with pr's functions, as
+// a one-shot render would, and keeps the trees the parse made and the
+// functions of pr's map they call.
+func parseText(pr *parser, name, text string) *parsed {
+	c, err := pr.t.Clone()
+	if err != nil {
+		return &parsed{err: err}
+	}
+	t, err := c.New(name).Parse(text)
 	if err != nil {
 		return &parsed{err: err}
 	}
@@ -183,7 +217,7 @@ func parseText(fm template.FuncMap, name, text string) *parsed {
 	}
 	// Sorted so that binding adds the trees in the same order every time.
 	sort.Slice(p.trees, func(i, j int) bool { return p.trees[i].name < p.trees[j].name })
-	for f := range fm {
+	for f := range pr.fm {
 		// Builtins such as printf are not in fm and need no binding.
 		if all || called[f] {
 			p.funcs = append(p.funcs, f)
@@ -253,19 +287,22 @@ func (p *parsed) bind(base *template.Template, name string) (*template.Template,
 	if p.err != nil {
 		return nil, p.err
 	}
-	into := base
-	if len(p.trees) != 1 {
-		// The text defines templates of its own: bind them in a copy, so
-		// that they do not leak into the other values base renders.
-		c, err := base.Clone()
-		if err != nil {
-			return nil, err
-		}
-		into = c
+	if len(p.trees) == 1 {
+		// The common case, a text that defines no template of its own,
+		// needs no entry in base's set of templates: nothing can call it.
+		t := base.New(name)
+		t.Tree = p.trees[0].tree
+		return t, nil
+	}
+	// The text defines templates: bind them in a copy of base, so that
+	// they do not leak into the other values base renders.
+	c, err := base.Clone()
+	if err != nil {
+		return nil, err
 	}
 	var t *template.Template
 	for _, nt := range p.trees {
-		added, err := into.AddParseTree(nt.name, nt.tree)
+		added, err := c.AddParseTree(nt.name, nt.tree)
 		if err != nil {
 			return nil, err
 		}

@@ -100,9 +100,12 @@ type ContentSpec struct {
 	// (e.g. each: "{{.services}}", src: "{{.item}}.service").
 	Each string `yaml:"each"`
 
-	// file and line where the entry was declared, for messages.
+	// file and line where the entry was declared, for messages, and
+	// at, the two as where() gives them: made once, as every value the
+	// entry renders is named after it.
 	file string
 	line int
+	at   string
 }
 
 var contentKeys = map[string]bool{
@@ -134,7 +137,10 @@ func (c *ContentSpec) UnmarshalYAML(n *yaml.Node) error {
 
 // where names the declaration of c for messages.
 func (c *ContentSpec) where() string {
-	return fmt.Sprintf("%s:%d", c.file, c.line)
+	if c.at == "" {
+		return fmt.Sprintf("%s:%d", c.file, c.line)
+	}
+	return c.at
 }
 
 // parseSpec strictly decodes a template.yaml; name is used in messages.
@@ -150,6 +156,7 @@ func parseSpec(name string, data []byte) (*Spec, error) {
 	}
 	for i := range s.Contents {
 		s.Contents[i].file = name
+		s.Contents[i].at = fmt.Sprintf("%s:%d", name, s.Contents[i].line)
 		if err := s.Contents[i].validate(); err != nil {
 			return nil, err
 		}

@@ -263,6 +263,7 @@ type renderer struct {
 	// names joins them: the key of r's function map in the parse cache.
 	keys  []string
 	names string
+	items map[[2]string]*renderer // made by with, by key and value
 }
 
 func (s *Set) renderer(src *source, data map[string]string) *renderer {
@@ -288,12 +289,7 @@ func (s *Set) rendererKeys(src *source, data map[string]string, keys []string) *
 	}
 }
 
-// render renders text as template name. A text that defines no template
-// of its own is bound into base beside the values rendered before it, so
-// that {{template "x"}} could find one of those where text/template would
-// have said there is no such template; a value naming another is
-// meaningless anyway, and copying base for each value costs as much as
-// the rendering.
+// render renders text as template name.
 func (r *renderer) render(name, text string) (string, error) {
 	p := r.set.parse(r, name, text)
 	if p.err != nil {
@@ -654,6 +650,20 @@ func (r *renderer) contents(in Input, spec *Spec) ([]pack.Content, error) {
 // with returns a renderer whose data also holds key = value, for the
 // entries of an "each" list.
 func (r *renderer) with(key, value string) *renderer {
+	// Every "each" entry of a template iterates the same list (the
+	// services, say); make each item's renderer once.
+	if c, ok := r.items[[2]string{key, value}]; ok {
+		return c
+	}
+	c := r.newWith(key, value)
+	if r.items == nil {
+		r.items = map[[2]string]*renderer{}
+	}
+	r.items[[2]string{key, value}] = c
+	return c
+}
+
+func (r *renderer) newWith(key, value string) *renderer {
 	data := make(map[string]string, len(r.data)+1)
 	for k, v := range r.data {
 		data[k] = v
