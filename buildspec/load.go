@@ -604,7 +604,7 @@ func (p *parser) target(spec *Spec, fl *Flavour, name, path string, key *yaml.No
 			return nil, p.errAt(f.key, f.path, "unknown compile target key%s", didYouMean(f.name, targetKeys()))
 		}
 	}
-	t := &CompileTarget{Name: name, Package: ".", Output: defaultOutput(fl.Product)}
+	t := &CompileTarget{Name: name, Package: ".", Output: defaultOutput(fl.Product), Line: line(key)}
 	get := func(k string) (pair, bool) { return lookup(own, defaults, k) }
 	var err error
 	str := func(k string, dst *string) {
@@ -847,7 +847,7 @@ func (p *parser) envVars(f pair) (map[string]string, error) {
 // With partial set (checking the defaults alone) template and binary are
 // not required.
 func (p *parser) pkg(fl *Flavour, name, path string, key *yaml.Node, defaults, own []pair, targets []string, partial bool) (*Package, error) {
-	pk := &Package{Name: name, Properties: map[string]string{}}
+	pk := &Package{Name: name, Properties: map[string]string{}, Line: line(key)}
 	// Defaults first, then the entry's own pairs, key by key; an own null
 	// removes the default.
 	for _, src := range [][]pair{defaults, own} {
@@ -929,4 +929,12 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// line is the line of n in the spec, 0 when unknown.
+func line(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.Line
 }

@@ -59,6 +59,9 @@ type CompileTarget struct {
 	PIE     bool
 	LDFlags string // extra -ldflags, appended after the -X flags
 	Package string // main package to build, default "."
+	// Line is where the target is named in the spec, for messages about
+	// it that come later (a failing pre command); 0 when unknown.
+	Line int
 }
 
 // Package is one package to produce from a compile target's binary.
@@ -69,4 +72,6 @@ type Package struct {
 	// Properties holds every other key, stringified (ints as decimal),
 	// for the template: name, bindir, etcdir, release, dist, target_arch, ...
 	Properties map[string]string
+	// Line is where the package is named in the spec; 0 when unknown.
+	Line int
 }

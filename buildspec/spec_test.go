@@ -32,6 +32,7 @@ func TestLoadAcme(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	takeLines(t, fl)
 	want := &Flavour{
 		Name:    "acme",
 		Product: "backplane",
@@ -80,6 +81,7 @@ func TestLoadMerging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	takeLines(t, fl)
 	if fl.Product != "widget" {
 		t.Errorf("Product = %q, want widget (the project directory)", fl.Product)
 	}
@@ -255,4 +257,22 @@ func dump(v any) string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// takeLines checks that every target and package knows its line in the
+// spec, then clears the lines so that the values compare alone.
+func takeLines(t *testing.T, fl *Flavour) {
+	t.Helper()
+	for _, c := range fl.CompileTargets {
+		if c.Line < 1 {
+			t.Errorf("compile target %s: line %d", c.Name, c.Line)
+		}
+		c.Line = 0
+	}
+	for _, p := range fl.Packages {
+		if p.Line < 1 {
+			t.Errorf("package %s: line %d", p.Name, p.Line)
+		}
+		p.Line = 0
+	}
 }

@@ -50,6 +50,19 @@ type Plugin struct {
 	// Imports are extra import paths the Register expression needs, such
 	// as the project's registry package.
 	Imports []string
+	// File and Line say where the entry was read, for messages about it
+	// that come later (resolving its module); empty for plugins built in
+	// code.
+	File string
+	Line int
+}
+
+// where is "FILE:LINE: " for a plugin read from a manifest, else "".
+func (p Plugin) where() string {
+	if p.File == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d: ", p.File, p.Line)
 }
 
 // Alias is the identifier the generated file imports the plugin's package
@@ -201,6 +214,7 @@ func parse(path string, data []byte, allowRemove bool) (*manifest, error) {
 		if err != nil {
 			return nil, err
 		}
+		e.plugin.Line = k.Line
 		m.entries = append(m.entries, e)
 		if !e.remove {
 			m.plugins = append(m.plugins, e.plugin)
@@ -224,7 +238,7 @@ func checkName(name string) string {
 }
 
 func parseEntry(path, name string, v *yaml.Node, allowRemove bool) (entry, error) {
-	e := entry{plugin: Plugin{Name: name}, file: path, node: v}
+	e := entry{plugin: Plugin{Name: name, File: path}, file: path, node: v}
 	fail := func(n *yaml.Node, field, format string, args ...any) (entry, error) {
 		f := name
 		if field != "" {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -67,9 +68,18 @@ health: github.com/acme/backplane/plugins/health
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load(project(t, tt.defaults, tt.user))
+			dir := project(t, tt.defaults, tt.user)
+			got, err := Load(dir)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// Where each entry was read is checked, then left out of the
+			// comparison of the values.
+			for i, p := range got {
+				if !strings.HasPrefix(p.File, filepath.Join(dir, "packager")) || p.Line < 1 {
+					t.Errorf("%s: read from %s:%d, want a manifest line", p.Name, p.File, p.Line)
+				}
+				got[i].File, got[i].Line = "", 0
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Load() =\n%+v\nwant\n%+v", got, tt.want)

@@ -70,7 +70,7 @@ func Pin(ctx context.Context, projectDir string, plugins []Plugin, env []string)
 		// go get of the package rather than the module also checks that
 		// the module provides it, and fills go.sum for its imports.
 		if _, err := runGo(ctx, projectDir, env, "get", target); err != nil {
-			return fmt.Errorf("plugin %s: resolving %s: %w", p.Name, target, err)
+			return fmt.Errorf("%splugin %s: resolving %s: %w", p.where(), p.Name, target, err)
 		}
 	}
 	return nil

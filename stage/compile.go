@@ -103,6 +103,9 @@ func GoBuildEnv(base []string, t *buildspec.CompileTarget) []string {
 // CommandError is a pre, post or go build command that failed; its output
 // is kept for the message.
 type CommandError struct {
+	// File and Line name the target in the spec, when known.
+	File    string
+	Line    int
 	Target  string
 	Step    string // pre, post, go build
 	Command string
@@ -116,6 +119,9 @@ func (e *CommandError) Error() string {
 		out = "…" + out[len(out)-4000:]
 	}
 	msg := fmt.Sprintf("compile %s: %s command %q: %v", e.Target, e.Step, e.Command, e.Err)
+	if e.File != "" && e.Line > 0 {
+		msg = fmt.Sprintf("%s:%d: %s", e.File, e.Line, msg)
+	}
 	if out != "" {
 		msg += "\n" + out
 	}

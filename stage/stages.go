@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -112,6 +113,9 @@ func (Compile) Run(c *Context) error {
 			rel := buildspec.BinaryPath(t, c.Version.Product)
 			if err == nil {
 				err = CompileTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
+			}
+			if ce := (*CommandError)(nil); errors.As(err, &ce) {
+				ce.File, ce.Line = c.Spec.File, t.Line
 			}
 			done(err)
 			if err != nil {

@@ -130,13 +130,13 @@ func TestBadInput(t *testing.T) {
 			return []string{fmt.Sprintf("user_plugins.yaml:%d:", line), "rpcagent.version"}
 		}, nil, nil, 2},
 		{"unresolvable plugin module", func(t *testing.T, dir string) []string {
-			appendFile(t, filepath.Join(dir, user), "nope:\n  import: example.invalid/nope\n  version: v1.0.0\n")
-			return []string{"nope", "example.invalid/nope"}
+			line := appendFile(t, filepath.Join(dir, user), "nope:\n  import: example.invalid/nope\n  version: v1.0.0\n")
+			return []string{fmt.Sprintf("user_plugins.yaml:%d: plugin nope: resolving example.invalid/nope@v1.0.0", line)}
 		}, nil, []string{"GOPROXY=off", "GOFLAGS=-mod=mod"}, 1},
 		{"failing pre command", func(t *testing.T, dir string) []string {
-			edit(t, filepath.Join(dir, spec), "        - go generate --run plugin\n    64bit_linux", "        - go generate --run plugin\n        - exit 3\n    64bit_linux")
-			return []string{"pre", "exit 3"}
-		}, []string{"--build", "foss"}, nil, 1},
+			line := editAfter(t, filepath.Join(dir, spec), "\nacme:", "        - go generate --run plugin\n    64bit_linux", "        - go generate --run plugin\n        - exit 3\n    64bit_linux")
+			return []string{fmt.Sprintf("buildspec.yaml:%d: compile 64bit_linux: pre command \"exit 3\"", line+2)}
+		}, []string{"--packages", "el8_64"}, nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
