@@ -19,12 +19,22 @@ const (
 	arHeaderLen  = 60
 	arNameMax    = 15 // a name plus its "/" terminator must fit in 16 bytes
 	arHeaderTerm = "`\n"
+	arMaxSize    = 9999999999 // the largest size the header's 10 digits hold
 )
 
 // arMember is one member to write: a name and its bytes.
 type arMember struct {
 	Name string
 	Data []byte
+}
+
+// arEntry is one member to stream into an archive. Its size goes into the
+// header before the data, so it must be known up front: the writer spools
+// each compressed member to a file first.
+type arEntry struct {
+	Name string
+	Size int64
+	Body io.Reader // yields exactly Size bytes
 }
 
 // checkArName rejects names that cannot round-trip through a GNU archive.
@@ -40,19 +50,30 @@ func checkArName(name string) error {
 	return nil
 }
 
-// writeAr writes members to w byte for byte as binutils `ar rcD` does:
-// names end in "/", mtime, uid and gid are 0, mode is 644, odd-sized data
-// is followed by one "\n", and names of 16 characters or more live in a
-// "//" table placed first and are referenced as "/<offset>".
+// writeAr writes in-memory members to w; see writeArStream.
 func writeAr(w io.Writer, members []arMember) error {
-	var buf bytes.Buffer
-	buf.WriteString(arMagic)
+	entries := make([]arEntry, len(members))
+	for i, m := range members {
+		entries[i] = arEntry{Name: m.Name, Size: int64(len(m.Data)), Body: bytes.NewReader(m.Data)}
+	}
+	return writeArStream(w, entries)
+}
 
+// writeArStream writes members to w byte for byte as binutils `ar rcD`
+// does: names end in "/", mtime, uid and gid are 0, mode is 644, odd-sized
+// data is followed by one "\n", and names of 16 characters or more live in
+// a "//" table placed first and are referenced as "/<offset>". Each body is
+// copied with io.Copy, so a member never has to be in memory whole (and
+// file to file, the kernel may copy it without passing through us).
+func writeArStream(w io.Writer, members []arEntry) error {
 	var table bytes.Buffer
 	offsets := make([]int, len(members))
 	for i, m := range members {
 		if err := checkArName(m.Name); err != nil {
 			return fmt.Errorf("ar: %w", err)
+		}
+		if m.Size < 0 || m.Size > arMaxSize {
+			return fmt.Errorf("ar: member %s: size %d does not fit the 10-digit size field", m.Name, m.Size)
 		}
 		if len(m.Name) > arNameMax {
 			offsets[i] = table.Len()
@@ -60,28 +81,39 @@ func writeAr(w io.Writer, members []arMember) error {
 			table.WriteString("/\n")
 		}
 	}
+	// The magic and the long-name table are small: one write.
+	var head bytes.Buffer
+	head.WriteString(arMagic)
 	if table.Len() > 0 {
 		// GNU ar counts the table's pad byte in its size field and leaves
 		// the mtime, uid, gid and mode fields blank.
 		if table.Len()%2 == 1 {
 			table.WriteByte('\n')
 		}
-		fmt.Fprintf(&buf, "%-16s%-12s%-6s%-6s%-8s%-10d%s", "//", "", "", "", "", table.Len(), arHeaderTerm)
-		buf.Write(table.Bytes())
+		fmt.Fprintf(&head, "%-16s%-12s%-6s%-6s%-8s%-10d%s", "//", "", "", "", "", table.Len(), arHeaderTerm)
+		head.Write(table.Bytes())
 	}
+	if _, err := w.Write(head.Bytes()); err != nil {
+		return fmt.Errorf("ar: write: %w", err)
+	}
+	hdr := make([]byte, 0, arHeaderLen+1)
 	for i, m := range members {
 		name := m.Name + "/"
 		if len(m.Name) > arNameMax {
 			name = "/" + strconv.Itoa(offsets[i])
 		}
-		fmt.Fprintf(&buf, "%-16s%-12d%-6d%-6d%-8s%-10d%s", name, 0, 0, 0, "644", len(m.Data), arHeaderTerm)
-		buf.Write(m.Data)
-		if len(m.Data)%2 == 1 {
-			buf.WriteByte('\n')
+		hdr = fmt.Appendf(hdr[:0], "%-16s%-12d%-6d%-6d%-8s%-10d%s", name, 0, 0, 0, "644", m.Size, arHeaderTerm)
+		if _, err := w.Write(hdr); err != nil {
+			return fmt.Errorf("ar: write %s: %w", m.Name, err)
 		}
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("ar: write: %w", err)
+		if _, err := io.CopyN(w, m.Body, m.Size); err != nil {
+			return fmt.Errorf("ar: write %s: %w", m.Name, err)
+		}
+		if m.Size%2 == 1 {
+			if _, err := w.Write([]byte{'\n'}); err != nil {
+				return fmt.Errorf("ar: write %s: %w", m.Name, err)
+			}
+		}
 	}
 	return nil
 }

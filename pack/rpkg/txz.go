@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/ulikunitz/xz"
+	"github.com/ulikunitz/xz/lzma"
 )
 
 // tarFile is one entry to write into a .txz.
@@ -21,17 +23,70 @@ type tarFile struct {
 	Type     byte   // tar.TypeReg, tar.TypeDir or tar.TypeSymlink
 	Mode     int64  // permission and set-id bits
 	Linkname string
-	Data     []byte
+	// A regular file's bytes are Data, or, when Source is set, the Size
+	// bytes of that host file, streamed when the tarball is written so
+	// that a large payload is never in memory whole.
+	Data   []byte
+	Source string
+	Size   int64
 }
+
+// size is the length of a regular file's data.
+func (f tarFile) size() int64 {
+	if f.Source == "" {
+		return int64(len(f.Data))
+	}
+	return f.Size
+}
+
+// maxDictCap is the largest LZMA2 dictionary the writer uses: xz -6's, and
+// ulikunitz/xz's default. With its HashTable4 matcher an encoder costs
+// about six times its dictionary (the window, a uint32 per position, the
+// hash table), so it bounds the writer's memory; a larger one wins little
+// on Go binaries (3% at 16 MiB, 64 MiB of payload) for much more memory.
+const maxDictCap = 8 << 20
+
+// dictCapFor sizes the dictionary to a tarball of at most n bytes: a
+// dictionary larger than the input finds no more matches, it only costs
+// memory (in the encoder, and in every decoder, which allocates what the
+// header asks for).
+func dictCapFor(n int64) int {
+	switch {
+	case n < lzma.MinDictCap:
+		return lzma.MinDictCap
+	case n > maxDictCap:
+		return maxDictCap
+	}
+	return int(n)
+}
+
+// tarSizeBound is an upper bound of the tar stream writeTXZ makes of
+// files: per entry a header block, room for a PAX extended header with
+// long names, and the data padded to a block; then the two end blocks.
+func tarSizeBound(files []tarFile) int64 {
+	n := int64(2 * blockSize)
+	for _, f := range files {
+		n += 3*blockSize + int64(len(f.Path)+len(f.Linkname))
+		if f.Type == tar.TypeReg {
+			n += (f.size() + blockSize - 1) / blockSize * blockSize
+		}
+	}
+	return n
+}
+
+const blockSize = 512 // tar's
 
 // writeTXZ writes files, sorted by path, as a PAX tar inside one xz stream
 // (LZMA2, CRC64), with root ownership and mtime everywhere, so the same
-// input always yields the same bytes.
+// input always yields the same bytes. File sources are streamed; one that
+// no longer has the size it had when placed is an error, not a short or
+// truncated entry.
 func writeTXZ(w io.Writer, files []tarFile, mtime time.Time) error {
 	sorted := append([]tarFile(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Path < sorted[j].Path })
 
-	xw, err := xz.WriterConfig{CheckSum: xz.CRC64}.NewWriter(w)
+	cfg := xz.WriterConfig{CheckSum: xz.CRC64, DictCap: dictCapFor(tarSizeBound(sorted))}
+	xw, err := cfg.NewWriter(w)
 	if err != nil {
 		return fmt.Errorf("xz: %w", err)
 	}
@@ -51,13 +106,13 @@ func writeTXZ(w io.Writer, files []tarFile, mtime time.Time) error {
 			Format:   tar.FormatPAX,
 		}
 		if f.Type == tar.TypeReg {
-			h.Size = int64(len(f.Data))
+			h.Size = f.size()
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			return fmt.Errorf("tar %s: %w", f.Path, err)
 		}
 		if f.Type == tar.TypeReg {
-			if _, err := tw.Write(f.Data); err != nil {
+			if err := writeTarData(tw, f); err != nil {
 				return fmt.Errorf("tar %s: %w", f.Path, err)
 			}
 		}
@@ -67,6 +122,31 @@ func writeTXZ(w io.Writer, files []tarFile, mtime time.Time) error {
 	}
 	if err := xw.Close(); err != nil {
 		return fmt.Errorf("xz: %w", err)
+	}
+	return nil
+}
+
+// writeTarData writes the bytes of the regular file f after its header.
+func writeTarData(tw *tar.Writer, f tarFile) error {
+	if f.Source == "" {
+		_, err := tw.Write(f.Data)
+		return err
+	}
+	src, err := os.Open(f.Source)
+	if err != nil {
+		return fmt.Errorf("read source: %w", err)
+	}
+	defer src.Close()
+	// The tar writer refuses bytes past the header's size, so a source
+	// that grew fails here, and one that shrank fails on the count.
+	n, err := io.Copy(tw, src)
+	switch {
+	case errors.Is(err, tar.ErrWriteTooLong):
+		return fmt.Errorf("read source %s: it grew past the %d bytes it had when packaging started", f.Source, f.Size)
+	case err != nil:
+		return fmt.Errorf("read source %s: %w", f.Source, err)
+	case n != f.Size:
+		return fmt.Errorf("read source %s: read %d bytes, but it had %d when packaging started", f.Source, n, f.Size)
 	}
 	return nil
 }

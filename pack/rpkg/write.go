@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/packyard/packyard/pack"
 )
@@ -31,7 +32,17 @@ var knownProps = []string{PropBuildCommit, PropContent, PropJarFiles, PropDepend
 	PropDependsApt, PropDependsRPM, PropRequiresLicense}
 
 // Writer writes Rudder plugin packages. It implements pack.Packager.
-type Writer struct{}
+//
+// Each tarball is compressed into a temporary file first (an ar header
+// gives its member's size before the data), then the archive is copied
+// together from those files: memory stays bounded by one xz encoder
+// (about 50 MiB) whatever the payload's size, and nothing reaches the
+// output unless every member could be built.
+type Writer struct {
+	// TempDir is where Package spools the compressed tarballs; empty means
+	// os.TempDir(). WriteFile spools in its output directory instead.
+	TempDir string
+}
 
 var _ pack.Packager = Writer{}
 
@@ -43,13 +54,14 @@ func (Writer) FileName(info *pack.Info) string {
 // Package writes the .rpkg described by info to w: an ar archive of
 // metadata, the content tarballs in name order, and scripts.txz. Nothing is
 // written unless the whole package could be built.
-func (Writer) Package(info *pack.Info, w io.Writer) error {
-	data, err := build(info)
+func (wr Writer) Package(info *pack.Info, w io.Writer) error {
+	sp, err := build(info, wr.TempDir)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(data); err != nil {
-		return fmt.Errorf("rpkg %s: write: %w", info.Name, err)
+	defer sp.close()
+	if err := writeArStream(w, sp.members); err != nil {
+		return fmt.Errorf("rpkg %s: %w", info.Name, err)
 	}
 	return nil
 }
@@ -57,19 +69,20 @@ func (Writer) Package(info *pack.Info, w io.Writer) error {
 // WriteFile writes the package into dir under its FileName, atomically (a
 // temporary file in dir renamed into place), and returns the path.
 func (wr Writer) WriteFile(info *pack.Info, dir string) (string, error) {
-	data, err := build(info)
+	sp, err := build(info, dir)
 	if err != nil {
 		return "", err
 	}
+	defer sp.close()
 	dst := filepath.Join(dir, wr.FileName(info))
 	tmp, err := os.CreateTemp(dir, ".rpkg-*")
 	if err != nil {
 		return "", fmt.Errorf("rpkg %s: %w", info.Name, err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
+	if err := writeArStream(tmp, sp.members); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("rpkg %s: write %s: %w", info.Name, tmp.Name(), err)
+		return "", fmt.Errorf("rpkg %s: %s: %w", info.Name, tmp.Name(), err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
@@ -179,8 +192,48 @@ func parseContent(info *pack.Info) (map[string]string, error) {
 	return content, nil
 }
 
-// build assembles the whole package in memory.
-func build(info *pack.Info) ([]byte, error) {
+// spool is a package built member by member, the tarballs compressed
+// into temporary files, ready to be copied into the ar archive.
+type spool struct {
+	members []arEntry
+	files   []*os.File
+}
+
+// close closes and removes the temporary files.
+func (s *spool) close() {
+	for _, f := range s.files {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	s.files = nil
+}
+
+// addTXZ compresses files into a new temporary file in dir and appends it
+// as the member name.
+func (s *spool) addTXZ(dir, name string, files []tarFile, mtime time.Time) error {
+	f, err := os.CreateTemp(dir, ".rpkg-*.txz")
+	if err != nil {
+		return err
+	}
+	s.files = append(s.files, f)
+	if err := writeTXZ(f, files, mtime); err != nil {
+		return err
+	}
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("spool %s: %w", f.Name(), err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("spool %s: %w", f.Name(), err)
+	}
+	s.members = append(s.members, arEntry{Name: name, Size: size, Body: f})
+	return nil
+}
+
+// build validates info and builds every member of its package, the
+// tarballs spooled to temporary files in tmpdir (os.TempDir() if empty).
+// On success the caller must close the spool.
+func build(info *pack.Info, tmpdir string) (_ *spool, err error) {
 	if info == nil {
 		return nil, fmt.Errorf("rpkg: nil Info")
 	}
@@ -199,13 +252,16 @@ func build(info *pack.Info) ([]byte, error) {
 	if err := enc.Encode(md); err != nil { // ends in "\n", like Rudder's own files
 		return nil, fmt.Errorf("rpkg %s: metadata: %w", info.Name, err)
 	}
-	members := []arMember{{Name: metadataMember, Data: meta.Bytes()}}
+	sp := &spool{members: []arEntry{{Name: metadataMember, Size: int64(meta.Len()), Body: &meta}}}
+	defer func() {
+		if err != nil {
+			sp.close()
+		}
+	}()
 	for _, name := range sortedKeys(md.Content) {
-		var buf bytes.Buffer
-		if err := writeTXZ(&buf, tarballs[name], info.MTime); err != nil {
+		if err := sp.addTXZ(tmpdir, name, tarballs[name], info.MTime); err != nil {
 			return nil, fmt.Errorf("rpkg %s: %s: %w", info.Name, name, err)
 		}
-		members = append(members, arMember{Name: name, Data: buf.Bytes()})
 	}
 	var scripts []tarFile
 	for _, s := range []struct{ name, body string }{
@@ -218,16 +274,10 @@ func build(info *pack.Info) ([]byte, error) {
 			scripts = append(scripts, tarFile{Path: s.name, Type: tar.TypeReg, Mode: 0o755, Data: []byte(s.body)})
 		}
 	}
-	var sbuf bytes.Buffer
-	if err := writeTXZ(&sbuf, scripts, info.MTime); err != nil {
+	if err := sp.addTXZ(tmpdir, scriptsMember, scripts, info.MTime); err != nil {
 		return nil, fmt.Errorf("rpkg %s: %s: %w", info.Name, scriptsMember, err)
 	}
-	members = append(members, arMember{Name: scriptsMember, Data: sbuf.Bytes()})
-	var out bytes.Buffer
-	if err := writeAr(&out, members); err != nil {
-		return nil, fmt.Errorf("rpkg %s: %w", info.Name, err)
-	}
-	return out.Bytes(), nil
+	return sp, nil
 }
 
 // placeContents puts each Content into the tarball whose destination is
@@ -341,18 +391,30 @@ func tarFileFor(c pack.Content, rel string) (tarFile, error) {
 		if mode == 0 {
 			mode = 0o644
 		}
-		data := c.Data
-		if data == nil {
-			if c.Source == "" {
-				return tarFile{}, fmt.Errorf("neither Data nor Source is set")
-			}
+		f := tarFile{Path: rel, Type: tar.TypeReg, Mode: mode, Data: c.Data}
+		if c.Data != nil {
+			return f, nil
+		}
+		if c.Source == "" {
+			return tarFile{}, fmt.Errorf("neither Data nor Source is set")
+		}
+		st, err := os.Stat(c.Source)
+		if err != nil {
+			return tarFile{}, fmt.Errorf("read source: %w", err)
+		}
+		if !st.Mode().IsRegular() {
+			// A pipe or device has no size to put in the tar header
+			// before its bytes: read it whole, as small ones are.
 			b, err := os.ReadFile(c.Source)
 			if err != nil {
 				return tarFile{}, fmt.Errorf("read source: %w", err)
 			}
-			data = b
+			f.Data = b
+			return f, nil
 		}
-		return tarFile{Path: rel, Type: tar.TypeReg, Mode: mode, Data: data}, nil
+		// Streamed when the tarball is written, after every file is placed.
+		f.Source, f.Size = c.Source, st.Size()
+		return f, nil
 	}
 	return tarFile{}, fmt.Errorf("content type %q is not supported in an rpkg", c.Type)
 }
