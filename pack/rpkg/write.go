@@ -36,11 +36,12 @@ var knownProps = []string{PropBuildCommit, PropContent, PropJarFiles, PropDepend
 // Each tarball is compressed into a temporary file first (an ar header
 // gives its member's size before the data), then the archive is copied
 // together from those files: memory stays bounded by one xz encoder
-// (about 50 MiB) whatever the payload's size, and nothing reaches the
-// output unless every member could be built.
+// (about 50 MiB live with the 8 MiB dictionary) whatever the payload's
+// size, and nothing reaches the output unless every member could be built.
 type Writer struct {
 	// TempDir is where Package spools the compressed tarballs; empty means
-	// os.TempDir(). WriteFile spools in its output directory instead.
+	// os.TempDir(), which may be a tmpfs, that is memory again. WriteFile
+	// spools in its output directory instead.
 	TempDir string
 }
 
