@@ -30,15 +30,16 @@ const (
 )
 
 // writerFor is the writer of a template format and the dist/ folder it
-// writes into.
-func writerFor(format string) (dir string, w pack.Packager, err error) {
+// writes into. Writers that stage large members on disk do so in tmp
+// (empty: os.TempDir()).
+func writerFor(format, tmp string) (dir string, w pack.Packager, err error) {
 	switch format {
 	case templates.FormatRPM:
 		return "rpm", rpm.Packager{}, nil
 	case templates.FormatDeb:
 		return "deb", deb.Packager{}, nil
 	case templates.FormatRpkg:
-		return "rpkg", rpkg.Writer{}, nil
+		return "rpkg", rpkg.Writer{TempDir: tmp}, nil
 	case templates.FormatTar:
 		return "tarball", tarball.Packager{}, nil
 	}
@@ -67,7 +68,7 @@ func renderWith(set *templates.Set, dir, product string, p *buildspec.Package, t
 
 // Outputs names the files, relative to dist/, that packaging r writes.
 func Outputs(r *templates.Rendered) ([]string, error) {
-	dir, w, err := writerFor(r.Format)
+	dir, w, err := writerFor(r.Format, "")
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +195,8 @@ func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 	if err != nil {
 		return err
 	}
-	_, w, err := writerFor(r.Format)
+	// The work directory, not os.TempDir(): that may be memory (tmpfs).
+	_, w, err := writerFor(r.Format, c.Work)
 	if err != nil {
 		return err
 	}
