@@ -33,20 +33,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/packyard/packyard/bench"
 	payloadpkg "github.com/packyard/packyard/bench/payload"
+	"github.com/packyard/packyard/internal/fsutil"
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/deb"
 	"github.com/packyard/packyard/pack/rpkg"
 	"github.com/packyard/packyard/pack/rpm"
 	"github.com/packyard/packyard/pack/rpmspec"
 	"github.com/packyard/packyard/pack/tarball"
-)
-
-// Name and Version of every package packbench writes; run-packaging.sh
-// gives the native tools the same.
-const (
-	Name    = "bench-payload"
-	Version = "1.0.0"
 )
 
 // Formats are the writers packbench can run, in the order the usage
@@ -115,48 +110,6 @@ func sourceDateEpoch(v string) (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-// Info is the package of payload that format's writer is given.
-func Info(format, payload string, mtime time.Time) *pack.Info {
-	info := &pack.Info{
-		Name:          Name,
-		Version:       Version,
-		Release:       "1",
-		Arch:          "x86_64",
-		Platform:      "linux",
-		Summary:       "Payload of Packyard's packaging benchmark",
-		Description:   "A large binary packaged to measure the package writers.",
-		Maintainer:    "Packyard <packyard@localhost>",
-		License:       "Apache-2.0",
-		Group:         "System Environment/Base",
-		Section:       "misc",
-		Priority:      "optional",
-		ChangelogText: "Benchmark build",
-		MTime:         mtime,
-		Contents: []pack.Content{
-			{Type: pack.File, Source: payload, Destination: "/usr/bin/" + Name, Mode: 0o755},
-		},
-	}
-	switch format {
-	case "deb":
-		info.Arch = "amd64"
-	case "rpkg":
-		// Rudder versions are <rudder_version>-<major>.<minor>.
-		info.Name = "rudder-plugin-" + Name
-		info.Version = "8.1.0-1.0"
-		info.Arch = "amd64"
-		dir := "/opt/rudder/share/plugins/" + Name
-		info.Contents[0].Destination = dir + "/bin/" + Name
-		info.Properties = map[string]string{
-			rpkg.PropBuildCommit:     "0000000000000000000000000000000000000000",
-			rpkg.PropContent:         "files.txz:" + dir,
-			rpkg.PropRequiresLicense: "false",
-		}
-	case "tarball":
-		info.Arch = "amd64"
-	}
-	return info
-}
-
 // Package writes payload's package in format into dir and returns its path.
 func Package(ctx context.Context, format, payload, dir string, mtime time.Time) (string, error) {
 	if fi, err := os.Stat(payload); err != nil {
@@ -164,7 +117,7 @@ func Package(ctx context.Context, format, payload, dir string, mtime time.Time) 
 	} else if !fi.Mode().IsRegular() {
 		return "", usageError{fmt.Errorf("payload %s: not a regular file", payload)}
 	}
-	info := Info(format, payload, mtime)
+	info := bench.PayloadInfo(format, payload, mtime)
 	var w pack.Packager
 	switch format {
 	case "rpm":
@@ -185,7 +138,7 @@ func Package(ctx context.Context, format, payload, dir string, mtime time.Time) 
 		return "", usageError{fmt.Errorf("-format %q: want one of %v", format, Formats)}
 	}
 	dst := filepath.Join(dir, w.FileName(info))
-	if err := writeAtomic(dst, func(f io.Writer) error { return w.Package(info, f) }); err != nil {
+	if err := fsutil.WriteFile(dst, 0o644, func(f io.Writer) error { return w.Package(info, f) }); err != nil {
 		return "", fmt.Errorf("%s: %w", format, err)
 	}
 	return dst, nil
@@ -200,7 +153,7 @@ func buildRPMSpec(ctx context.Context, info *pack.Info, dir string) (string, err
 	}
 	defer os.RemoveAll(top)
 	tarName := filepath.Join(top, info.Name+"-"+info.Version+".tar.gz")
-	err = writeAtomic(tarName, func(f io.Writer) error {
+	err = fsutil.WriteFile(tarName, 0o644, func(f io.Writer) error {
 		return tarball.Write(f, tarball.Archive{
 			Prefix:  info.Name + "-" + info.Version,
 			MTime:   info.MTime,
@@ -225,29 +178,4 @@ func buildRPMSpec(ctx context.Context, info *pack.Info, dir string) (string, err
 		}
 	}
 	return dst, nil
-}
-
-// writeAtomic writes name through a temporary file in its directory, so
-// that a failed writer leaves nothing behind.
-func writeAtomic(name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(name), ".packbench-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := write(f); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), name)
 }
