@@ -22,13 +22,16 @@ func (Checksums) String() string { return "checksums" }
 // Skip never skips: every release carries its checksums.
 func (Checksums) Skip(*Context) string { return "" }
 
-// Run hashes the artifacts recorded by the earlier stages; when none were
-// (packyard checksums on an existing dist/), every file in dist/.
+// Run hashes the artifacts recorded by the earlier stages into the
+// staging dist/. When none were (packyard checksums on an existing
+// dist/), it hashes every file of Options.Out and writes the sums there,
+// each file atomically.
 func (Checksums) Run(c *Context) error {
-	arts := c.Artifacts()
+	dist, arts := c.Dist, c.Artifacts()
 	if len(arts) == 0 {
 		var err error
-		if arts, err = c.scan(c.Dist); err != nil {
+		dist = c.Options.Out
+		if arts, err = c.scan(dist); err != nil {
 			return err
 		}
 	}
@@ -44,7 +47,7 @@ func (Checksums) Run(c *Context) error {
 		}
 		signer = key.WithTime(c.Version.Time)
 	}
-	return checksums.Write(c.Dist, list, signer)
+	return checksums.Write(dist, list, signer)
 }
 
 // scan lists the files of an existing dist/ with the plan's stage for

@@ -82,3 +82,35 @@ func TestPreCommandsFindPackyard(t *testing.T) {
 		t.Errorf("buildinfo: %v\n%s", err, b)
 	}
 }
+
+// TestChecksumsOfADist runs packyard checksums on a dist/ made by the
+// stages elsewhere (as the Dagger module does): SHA256SUMS and
+// manifest.json must be those packyard build writes.
+func TestChecksumsOfADist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example")
+	}
+	want := acmeDist(t).dist
+	dist := filepath.Join(t.TempDir(), "dist")
+	copyDir(t, want, dist)
+	for _, f := range []string{"SHA256SUMS", "manifest.json"} {
+		if err := os.Remove(filepath.Join(dist, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := packyard(t, repoRoot(t), nil, "checksums", "--source", "examples/backplane", "--build", "acme",
+		"--version", "0.26.0acme", "--dist", dist)
+	if r.code != 0 {
+		t.Fatalf("checksums: %d\n%s", r.code, r.stderr)
+	}
+	for _, f := range []string{"SHA256SUMS", "manifest.json"} {
+		if a, b := sha256File(t, filepath.Join(want, f)), sha256File(t, filepath.Join(dist, f)); a != b {
+			w, _ := os.ReadFile(filepath.Join(want, f))
+			g, _ := os.ReadFile(filepath.Join(dist, f))
+			t.Errorf("%s differs from build's:\n%s\nwant:\n%s", f, g, w)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(dist), ".dist.tmp-*")); len(left) != 0 {
+		t.Errorf("staging left behind: %v", left)
+	}
+}
