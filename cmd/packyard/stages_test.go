@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/packyard/packyard/pack/rpmspec"
 )
 
 // TestStagesOneByOne runs the stages as separate subcommands, the way the
@@ -47,6 +49,26 @@ func TestStagesOneByOne(t *testing.T) {
 			t.Fatalf("%v: %d\n%s", args, r.code, r.stderr)
 		}
 	}
+	// The mock-style rpm of the Dagger module: packyard rpmspec, then the
+	// one rpmbuild command line (in the module, inside the EL container).
+	top := filepath.Join(t.TempDir(), "top")
+	args := append(append([]string{"rpmspec", "--source", spec}, globals...), "--package", "el8_64",
+		"--binaries", filepath.Join(out, "binaries"), "--tarball", tarball, "--out", top)
+	if r := packyard(t, t.TempDir(), nil, args...); r.code != 0 {
+		t.Fatalf("%v: %d\n%s", args, r.code, r.stderr)
+	}
+	argv := rpmspec.Argv("-ba", top, filepath.Join(top, "SPECS", "backplane.spec"), "x86_64")
+	if b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%q: %v\n%s", argv, err, b)
+	}
+	if a, b := sha256File(t, filepath.Join(want, "srpm/backplane-0.26.0acme-1.el8.src.rpm")),
+		sha256File(t, filepath.Join(top, "SRPMS/backplane-0.26.0acme-1.el8.src.rpm")); a != b {
+		t.Errorf("srpm: build gives %s, rpmspec + rpmbuild %s", a, b)
+	}
+	if _, err := os.Stat(filepath.Join(top, "RPMS/x86_64/backplane-0.26.0acme-1.el8.x86_64.rpm")); err != nil {
+		t.Error(err)
+	}
+
 	for _, f := range []string{
 		"backplane-0.26.0acme.tar.gz",
 		"binaries/backplane-0.26.0acme-linux-amd64",
