@@ -27,7 +27,14 @@ mkdir -p "$tmp/mod"
 cd "$tmp/mod"
 go mod edit -replace "github.com/packyard/packyard=$root"
 
+# go list names the SDK's directory only once the module is in the cache,
+# which on a fresh machine it is not yet.
+go mod download dagger.io/dagger
 sdk=$(go list -m -f '{{.Dir}}' dagger.io/dagger)
+if [ -z "$sdk" ]; then
+	echo "dagger-typecheck: dagger.io/dagger is not in the module cache" >&2
+	exit 1
+fi
 sdkver=$(go list -m -f '{{.Version}}' dagger.io/dagger)
 mkdir -p internal/dagger
 (cd "$root" && go run ./ci/daggeralias -dir "$sdk" -import dagger.io/dagger -o "$tmp/mod/internal/dagger/dagger.gen.go")
