@@ -88,17 +88,7 @@ func TestArgv(t *testing.T) {
 func TestArgvFlagsDocumented(t *testing.T) {
 	doc := string(readRepoFile(t, "docs/cli.md"))
 	globalFlags, cmdFlags := cliFlags(t, doc)
-	argvs := [][]string{
-		compileArgv(acme, []string{"a"}, "/in/tarball/a.tar.gz", "/out"),
-		sourceArgv(globals{Source: "/src", Spec: "x.yaml"}, "/out"),
-		versionArgv(acme),
-		planArgv(acme, true),
-		codegenArgv(acme, "/src"),
-		packageArgv(acme, "p", "/b", "/t", "rpmbuild", "/out"),
-		rpmspecArgv(acme, "p", "/b", "/t", "/out"),
-		checksumsArgv(acme, "/dist"),
-		verifyArgv([]string{"/f"}),
-	}
+	argvs := append(toolArgvs(), verifyArgv([]string{"/f"}))
 	for _, a := range argvs {
 		if a[0] != "packyard" {
 			t.Fatalf("%q: not a packyard command", a)
@@ -154,5 +144,20 @@ func TestRpmbuildArgv(t *testing.T) {
 	}
 	if got := rpmbuildArgv("/t", "SPECS/a.spec", ""); slices.Contains(got, "--target") {
 		t.Fatalf("empty arch still passed: %q", got)
+	}
+}
+
+// toolArgvs is one argv of every packyard subcommand the module runs with
+// the global flags.
+func toolArgvs() [][]string {
+	return [][]string{
+		compileArgv(acme, []string{"a"}, "/in/tarball/a.tar.gz", "/out"),
+		sourceArgv(globals{Source: "/src", Spec: "x.yaml"}, "/out"),
+		versionArgv(acme),
+		planArgv(acme, true),
+		codegenArgv(acme, "/src"),
+		packageArgv(acme, "p", "/b", "/t", "rpmbuild", "/out"),
+		rpmspecArgv(acme, "p", "/b", "/t", "/out"),
+		checksumsArgv(acme, "/dist"),
 	}
 }

@@ -30,16 +30,7 @@ func TestArgvAgainstCLI(t *testing.T) {
 	}
 	bin := buildCLI(t)
 	flagRE := regexp.MustCompile(`--[a-z][a-z-]*`)
-	for _, a := range [][]string{
-		compileArgv(acme, []string{"a"}, "/in/tarball/a.tar.gz", "/out"),
-		sourceArgv(globals{Source: "/src", Spec: "x.yaml"}, "/out"),
-		versionArgv(acme),
-		planArgv(acme, true),
-		codegenArgv(acme, "/src"),
-		packageArgv(acme, "p", "/b", "/t", "rpmbuild", "/out"),
-		rpmspecArgv(acme, "p", "/b", "/t", "/out"),
-		checksumsArgv(acme, "/dist"),
-	} {
+	for _, a := range toolArgvs() {
 		out, err := exec.Command(bin, a[1], "--help").CombinedOutput()
 		if err != nil {
 			t.Errorf("packyard %s --help: %v\n%s", a[1], err, out)
