@@ -110,3 +110,29 @@ func goImageFromMod(file string, data []byte) (string, error) {
 	}
 	return "golang:" + parts[0] + "." + minor, nil
 }
+
+// planFormat checks plan's --format and tells whether it asks for JSON.
+func planFormat(f string) (asJSON bool, err error) {
+	switch f = strings.TrimSpace(f); f {
+	case "", "text":
+		return false, nil
+	case "json":
+		return true, nil
+	default:
+		return false, fmt.Errorf("format %q: want text or json", f)
+	}
+}
+
+// normalizeCommit checks a commit id given as an argument: a full SHA-1
+// or SHA-256 object name, as git log prints it, so that the SHA build
+// flag and the image revision never carry an abbreviation.
+func normalizeCommit(c string) (string, error) {
+	c = strings.ToLower(strings.TrimSpace(c))
+	if c == "" {
+		return "", nil
+	}
+	if len(c) != 40 && len(c) != 64 || strings.Trim(c, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("commit %q: want a full commit id (40 or 64 hex digits, git rev-parse HEAD)", c)
+	}
+	return c, nil
+}

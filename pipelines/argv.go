@@ -1,10 +1,7 @@
 package main
 
 import (
-	"path"
-
 	"github.com/packyard/packyard/buildspec"
-	"github.com/packyard/packyard/pack/rpmspec"
 )
 
 // Paths inside the stage containers. They are fixed so that the argv of a
@@ -16,8 +13,8 @@ const (
 	binDir      = "/in/binaries"
 	tarballDir  = "/in/tarball"
 	distDir     = "/dist"
+	repoDir     = "/repo"
 	pkgDir      = "/pkg"
-	rpmTopDir   = "/work/top"
 	goModCache  = "/go/pkg/mod"
 	goBuildDir  = "/root/.cache/go-build"
 	goModVolume = "packyard-go-mod"
@@ -62,10 +59,10 @@ func planArgv(g globals, json bool) []string {
 	return a
 }
 
-// versionArgv is `packyard version --format product`: the version every
-// later stage is then given explicitly.
-func versionArgv(g globals) []string {
-	return append(g.cmd("version"), "--format", "product")
+// versionJSONArgv is `packyard version --json`: the version every later
+// stage is then given explicitly, the commit and its time.
+func versionJSONArgv(g globals) []string {
+	return append(g.cmd("version"), "--json")
 }
 
 // codegenArgv is `packyard codegen`; dir is the main package directory,
@@ -107,11 +104,6 @@ func packageArgv(g globals, pkg, binaries, tarball, builder, out string) []strin
 	return append(a, "--out", out)
 }
 
-// rpmspecArgv is `packyard rpmspec`, writing an rpmbuild top dir.
-func rpmspecArgv(g globals, pkg, binaries, tarball, out string) []string {
-	return append(g.cmd("rpmspec"), "--package", pkg, "--binaries", binaries, "--tarball", tarball, "--out", out)
-}
-
 // checksumsArgv is `packyard checksums --dist DIST`. The key is never on
 // the command line: the tool reads it from PACKYARD_GPG_KEY.
 func checksumsArgv(g globals, dist string) []string {
@@ -121,12 +113,4 @@ func checksumsArgv(g globals, dist string) []string {
 // verifyArgv is `packyard verify FILE...`.
 func verifyArgv(files []string) []string {
 	return append([]string{"packyard", "verify"}, files...)
-}
-
-// rpmbuildArgv is the mock-style build of a top dir written by rpmspec:
-// the very command line the engine-less rpmbuild builder runs
-// (rpmspec.Argv). What pins the build (build host, times, dist tag,
-// payload) is in the generated spec, not on the command line.
-func rpmbuildArgv(topdir, spec, targetArch string) []string {
-	return rpmspec.Argv("-ba", topdir, path.Join(topdir, spec), targetArch)
 }

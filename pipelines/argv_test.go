@@ -55,8 +55,10 @@ func TestArgv(t *testing.T) {
 			"packyard source --source /src --spec build/spec.yaml --build foss --version 1 --out /out"},
 		{"source", sourceArgv(acme, "/out"),
 			"packyard source --source /src --build acme --version 0.26.0acme --out /out"},
-		{"version left to the tool", versionArgv(globals{Source: "/src", Flavour: "acme"}),
-			"packyard version --source /src --build acme --format product"},
+		{"version left to the tool", versionJSONArgv(globals{Source: "/src", Flavour: "acme"}),
+			"packyard version --source /src --build acme --json"},
+		{"version of a git dir", versionJSONArgv(globals{Source: "/repo", Flavour: "acme", Version: "0.26.0acme"}),
+			"packyard version --source /repo --build acme --version 0.26.0acme --json"},
 		{"plan", planArgv(acme, false), "packyard plan --source /src --build acme --version 0.26.0acme"},
 		{"plan json", planArgv(acme, true), "packyard plan --source /src --build acme --version 0.26.0acme --json"},
 		{"codegen", codegenArgv(acme, ""), "packyard codegen --source /src --build acme --version 0.26.0acme"},
@@ -66,8 +68,8 @@ func TestArgv(t *testing.T) {
 			"packyard package --source /src --build acme --version 0.26.0acme --package el8_64 --binaries /in/binaries --tarball /in/tarball/backplane-0.26.0acme.tar.gz --builder nfpm --out /out"},
 		{"package deb", packageArgv(acme, "deb_64", "/in/binaries", "", "", "/out"),
 			"packyard package --source /src --build acme --version 0.26.0acme --package deb_64 --binaries /in/binaries --out /out"},
-		{"rpmspec", rpmspecArgv(acme, "el8_64", "/in/binaries", "/in/tarball/t.tar.gz", "/work/top"),
-			"packyard rpmspec --source /src --build acme --version 0.26.0acme --package el8_64 --binaries /in/binaries --tarball /in/tarball/t.tar.gz --out /work/top"},
+		{"package rpmbuild", packageArgv(acme, "el8_64", "/in/binaries", "/in/tarball/t.tar.gz", "rpmbuild", "/out"),
+			"packyard package --source /src --build acme --version 0.26.0acme --package el8_64 --binaries /in/binaries --tarball /in/tarball/t.tar.gz --builder rpmbuild --out /out"},
 		{"checksums", checksumsArgv(acme, "/dist"),
 			"packyard checksums --source /src --build acme --version 0.26.0acme --dist /dist"},
 		{"verify", verifyArgv([]string{"/dist/rpm/a.rpm", "/dist/deb/a.deb"}),
@@ -136,28 +138,16 @@ func cliFlags(t *testing.T, doc string) (map[string]bool, map[string]map[string]
 	return globalFlags, cmds
 }
 
-func TestRpmbuildArgv(t *testing.T) {
-	got := rpmbuildArgv("/work/top", "SPECS/backplane.spec", "x86_64")
-	want := []string{"rpmbuild", "-ba", "--define", "_topdir /work/top", "--target", "x86_64", "/work/top/SPECS/backplane.spec"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("got %q\nwant %q", got, want)
-	}
-	if got := rpmbuildArgv("/t", "SPECS/a.spec", ""); slices.Contains(got, "--target") {
-		t.Fatalf("empty arch still passed: %q", got)
-	}
-}
-
 // toolArgvs is one argv of every packyard subcommand the module runs with
 // the global flags.
 func toolArgvs() [][]string {
 	return [][]string{
 		compileArgv(acme, []string{"a"}, "/in/tarball/a.tar.gz", "/out"),
 		sourceArgv(globals{Source: "/src", Spec: "x.yaml"}, "/out"),
-		versionArgv(acme),
+		versionJSONArgv(acme),
 		planArgv(acme, true),
 		codegenArgv(acme, "/src"),
 		packageArgv(acme, "p", "/b", "/t", "rpmbuild", "/out"),
-		rpmspecArgv(acme, "p", "/b", "/t", "/out"),
 		checksumsArgv(acme, "/dist"),
 	}
 }

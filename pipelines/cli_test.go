@@ -53,7 +53,7 @@ func TestArgvAgainstCLI(t *testing.T) {
 		argv []string
 		want string
 	}{
-		{versionArgv(g), "0.26.0acme"},
+		{versionJSONArgv(g), `"product": "0.26.0acme"`},
 		{planArgv(g, true), "el8_64"},
 	} {
 		out, err := exec.Command(bin, tt.argv[1:]...).CombinedOutput()

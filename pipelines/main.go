@@ -46,6 +46,10 @@ type Packyard struct {
 	Goproxy string
 	// +private
 	SourceDateEpoch int
+	// +private
+	GitDir *dagger.Directory
+	// +private
+	Commit string
 	// Packyard's own sources, the packyard tool is built from.
 	// +private
 	Tool *dagger.Directory
@@ -86,10 +90,24 @@ func New(
 	// +optional
 	goproxy string,
 	// Every timestamp in the artifacts, as a Unix time. Default: the
-	// commit time of source's HEAD, read with git (source must then hold
-	// .git).
+	// commit time of HEAD in source's .git, else in gitDir, else the time
+	// in source's .version file.
 	// +optional
 	sourceDateEpoch int,
+	// The .git directory of the repository that holds source, when source
+	// is a subdirectory of it (a monorepo: --source examples/backplane
+	// --git-dir .git). It gives the commit, its time and, without
+	// --version, git describe, exactly as packyard build finds them in the
+	// enclosing work tree. Default: none; source's own .git is used when it
+	// has one.
+	// +optional
+	gitDir *dagger.Directory,
+	// The commit id source is built from (the SHA build flag, the
+	// release's .version, the image's revision), for a source without
+	// .git and without gitDir. Default: HEAD of source's .git or gitDir,
+	// else the commit in source's .version file.
+	// +optional
+	commit string,
 	// Packyard's own sources, to build the packyard tool from. Only the
 	// packages the tool compiles are loaded, so edits elsewhere in the
 	// repository never rebuild it.
@@ -104,6 +122,9 @@ func New(
 	if sourceDateEpoch < 0 {
 		return nil, fmt.Errorf("source-date-epoch %d: must not be negative", sourceDateEpoch)
 	}
+	if commit, err = normalizeCommit(commit); err != nil {
+		return nil, err
+	}
 	return &Packyard{
 		Source:          source,
 		Spec:            spec,
@@ -114,6 +135,8 @@ func New(
 		DebImage:        orDefault(debImage, defaultDebImage),
 		Goproxy:         strings.TrimSpace(goproxy),
 		SourceDateEpoch: sourceDateEpoch,
+		GitDir:          gitDir,
+		Commit:          commit,
 		Tool:            tool,
 	}, nil
 }
@@ -137,17 +160,22 @@ func (m *Packyard) Plan(
 	// +optional
 	// +default="foss"
 	build string,
-	// Print the plan as JSON.
+	// How to print the plan: text or json.
 	// +optional
-	json bool,
+	// +default="text"
+	format string,
 ) (string, error) {
+	asJSON, err := planFormat(format)
+	if err != nil {
+		return "", err
+	}
 	r, err := m.start(ctx, version, build, false)
 	if err != nil {
 		return "", err
 	}
-	argv := planArgv(r.g, json)
+	argv := planArgv(r.g, asJSON)
 	out, err := r.toolCtr().
-		WithMountedDirectory(srcDir, m.Source.Filter(packagerFilter())).
+		WithMountedDirectory(srcDir, r.src.Filter(packagerFilter())).
 		WithExec(argv).
 		Stdout(ctx)
 	if err != nil {
@@ -183,7 +211,7 @@ func (m *Packyard) Codegen(
 		dir = path.Join(srcDir, dir)
 	}
 	return r.goCtr().
-		WithDirectory(srcDir, m.Source.Filter(stageSourceFilter())).
+		WithDirectory(srcDir, r.src.Filter(stageSourceFilter())).
 		WithWorkdir(srcDir).
 		WithExec(codegenArgv(r.g, dir)).
 		Directory(srcDir), nil
@@ -259,9 +287,10 @@ func (m *Packyard) Tarball(
 	return f, err
 }
 
-// Rpm builds the flavour's rpm packages mock-style: packyard rpmspec
-// writes an rpmbuild top dir, and rpmbuild -ba runs in a fresh container
-// of each package's EL release. It returns rpm/ and srpm/.
+// Rpm builds the flavour's rpm packages mock-style: packyard package
+// --builder rpmbuild runs in a clean container of each package's EL
+// release, where it writes the spec and sources and runs rpmbuild -ba.
+// It returns rpm/ and srpm/.
 func (m *Packyard) Rpm(
 	ctx context.Context,
 	// The product version. Default: git describe, else .version.
@@ -274,8 +303,14 @@ func (m *Packyard) Rpm(
 	// Packages to build. Default: every rpm package of the flavour.
 	// +optional
 	packages []string,
+	// Armored OpenPGP private key to sign the rpms and srpms with.
+	// +optional
+	key *dagger.Secret,
+	// The key's passphrase.
+	// +optional
+	passphrase *dagger.Secret,
 ) (*dagger.Directory, error) {
-	return m.formatDir(ctx, version, build, packages, formatRPM, builderRpmbuild)
+	return m.formatDir(ctx, version, build, packages, formatRPM, builderRpmbuild, signing{key, passphrase})
 }
 
 // Deb builds the flavour's Debian packages (packyard package) and
@@ -292,8 +327,14 @@ func (m *Packyard) Deb(
 	// Packages to build. Default: every deb package of the flavour.
 	// +optional
 	packages []string,
+	// Armored OpenPGP private key to sign the debs with (_gpgorigin).
+	// +optional
+	key *dagger.Secret,
+	// The key's passphrase.
+	// +optional
+	passphrase *dagger.Secret,
 ) (*dagger.Directory, error) {
-	return m.formatDir(ctx, version, build, packages, formatDeb, "")
+	return m.formatDir(ctx, version, build, packages, formatDeb, "", signing{key, passphrase})
 }
 
 // Rpkg builds the flavour's Rudder plugin packages (packyard package)
@@ -311,11 +352,11 @@ func (m *Packyard) Rpkg(
 	// +optional
 	packages []string,
 ) (*dagger.Directory, error) {
-	return m.formatDir(ctx, version, build, packages, formatRpkg, "")
+	return m.formatDir(ctx, version, build, packages, formatRpkg, "", signing{})
 }
 
 // formatDir builds the packages of one format.
-func (m *Packyard) formatDir(ctx context.Context, version, build string, packages []string, format, builder string) (*dagger.Directory, error) {
+func (m *Packyard) formatDir(ctx context.Context, version, build string, packages []string, format, builder string, sig signing) (*dagger.Directory, error) {
 	r, err := m.start(ctx, version, build, true)
 	if err != nil {
 		return nil, err
@@ -328,7 +369,7 @@ func (m *Packyard) formatDir(ctx context.Context, version, build string, package
 	if len(jobs) == 0 {
 		return nil, fmt.Errorf("flavour %s: no %s packages among %s", r.fl.Name, format, listOrNone(jobNames(mx.Jobs)))
 	}
-	return r.packages(ctx, jobs, builder)
+	return r.packages(ctx, jobs, builder, sig)
 }
 
 // Image returns an OCI image of one linux binary: busybox:glibc with CA
@@ -426,7 +467,7 @@ func (m *Packyard) Checksums(
 	if err != nil {
 		return nil, err
 	}
-	return r.checksums(dist, key, passphrase), nil
+	return r.checksums(dist, signing{key, passphrase}), nil
 }
 
 // Verify installs every package of dist in a clean container of its
@@ -459,7 +500,7 @@ func (m *Packyard) Verify(
 		return "", err
 	}
 	if dist == nil {
-		if dist, err = r.build(ctx, mx, builderNfpm, nil, nil); err != nil {
+		if dist, err = r.build(ctx, mx, builderNfpm, signing{}); err != nil {
 			return "", err
 		}
 	}
@@ -487,7 +528,9 @@ func (m *Packyard) Build(
 	// +optional
 	// +default="nfpm"
 	builder string,
-	// Armored OpenPGP private key to sign SHA256SUMS with.
+	// Armored OpenPGP private key to sign with: the rpm and srpm headers,
+	// the debs (_gpgorigin) and SHA256SUMS (SHA256SUMS.asc), as packyard
+	// build --key-file does.
 	// +optional
 	key *dagger.Secret,
 	// The key's passphrase.
@@ -506,7 +549,7 @@ func (m *Packyard) Build(
 	if err != nil {
 		return nil, err
 	}
-	return r.build(ctx, mx, builder, key, passphrase)
+	return r.build(ctx, mx, builder, signing{key, passphrase})
 }
 
 // jobNames lists the package names of jobs, for messages.

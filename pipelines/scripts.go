@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -24,52 +23,24 @@ func shArgv(script string) []string {
 	return []string{"sh", "-ec", script}
 }
 
-// rpmbuildSetupScript installs rpmbuild in an EL image. It is its own
-// step so that the engine caches the layer across packages and versions.
-// A Debian image with apt (the acceptance mirror's stand-in for EL) gets
-// Debian's rpm package instead.
-const rpmbuildSetupScript = `if command -v rpmbuild >/dev/null 2>&1; then exit 0; fi
+// rpmbuildSetupScript installs rpmbuild, rpmsign and gpg in an EL image.
+// It is its own step so that the engine caches the layer across packages
+// and versions. A Debian image with apt (the acceptance mirror's stand-in
+// for EL) gets Debian's rpm package, which has both, and gnupg.
+const rpmbuildSetupScript = `if command -v rpmbuild && command -v rpmsign && command -v gpg; then exit 0; fi >/dev/null 2>&1
 if command -v dnf >/dev/null 2>&1; then
-  dnf install -y rpm-build systemd-rpm-macros || dnf install -y rpm-build
+  dnf install -y rpm-build rpm-sign gnupg2 systemd-rpm-macros || dnf install -y rpm-build rpm-sign gnupg2
   dnf clean all
 elif command -v yum >/dev/null 2>&1; then
-  yum install -y rpm-build
+  yum install -y rpm-build rpm-sign gnupg2
   yum clean all
 elif command -v apt-get >/dev/null 2>&1; then
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rpm
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rpm gnupg
 else
   echo "packyard: no dnf, yum or apt-get in the image to install rpmbuild" >&2
   exit 1
 fi`
-
-// collectRPMsScript moves rpmbuild's RPMS/ARCH and SRPMS outputs into the
-// rpm/ and srpm/ layout of dist/.
-func collectRPMsScript(topdir, out string) string {
-	return fmt.Sprintf(`mkdir -p %[2]s/rpm %[2]s/srpm
-find %[1]s/RPMS -type f -name '*.rpm' -exec cp {} %[2]s/rpm/ \;
-find %[1]s/SRPMS -type f -name '*.src.rpm' -exec cp {} %[2]s/srpm/ \;
-ls %[2]s/rpm/*.rpm %[2]s/srpm/*.src.rpm >/dev/null`, shellQuote(topdir), shellQuote(out))
-}
-
-// gitInfoScript prints the commit id and its commit time (a Unix time),
-// the defaults of the image revision and of SOURCE_DATE_EPOCH.
-func gitInfoScript(dir string) string {
-	return fmt.Sprintf("git config --global --add safe.directory '*'\ngit -C %s log -1 --format='%%H %%ct'", shellQuote(dir))
-}
-
-// parseGitInfo reads the output of gitInfoScript.
-func parseGitInfo(out string) (rev string, epoch int64, err error) {
-	f := strings.Fields(out)
-	if len(f) != 2 {
-		return "", 0, fmt.Errorf("git log: unexpected output %q", out)
-	}
-	epoch, err = strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
-		return "", 0, fmt.Errorf("git log: commit time %q: %w", f[1], err)
-	}
-	return f[0], epoch, nil
-}
 
 // installCheckScript installs one package in a clean distro container
 // and checks it like a user would: the binary runs (buildinfo) and the

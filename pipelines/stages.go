@@ -2,18 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
+	"sync"
+	"time"
 
 	"dagger/packyard/internal/dagger"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/templates"
+	"github.com/packyard/packyard/version"
 )
 
 // run is one function call: the loaded flavour, the resolved version and
@@ -25,7 +29,10 @@ type run struct {
 	imgs  images
 	tool  *dagger.File
 	epoch int64  // SOURCE_DATE_EPOCH; 0 when not needed
-	rev   string // HEAD's commit id, when git told it
+	rev   string // the commit the source is built from; "" when not needed
+	// src is the source as the stages see it: the constructor's, with a
+	// .version file added when it has no .git (see resolve).
+	src *dagger.Directory
 }
 
 // The source subsets each kind of stage sees. A stage container gets only
@@ -101,9 +108,10 @@ func (m *Packyard) buildTool(ctx context.Context) (*dagger.File, error) {
 }
 
 // start loads the spec and resolves what every stage of a call shares.
-// stamp asks for the timestamp (and revision) too.
+// stamp asks for the commit and its time too, which every artifact
+// carries.
 func (m *Packyard) start(ctx context.Context, version, build string, stamp bool) (*run, error) {
-	r := &run{m: m, g: globals{Source: srcDir, Spec: m.Spec, Flavour: normalizeFlavour(build), Version: strings.TrimSpace(version)}}
+	r := &run{m: m, src: m.Source, g: globals{Source: srcDir, Spec: m.Spec, Flavour: normalizeFlavour(build), Version: strings.TrimSpace(version)}}
 	data, err := m.Source.File(m.Spec).Contents(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("build spec %s: %w", m.Spec, err)
@@ -120,43 +128,94 @@ func (m *Packyard) start(ctx context.Context, version, build string, stamp bool)
 	if r.tool, err = m.buildTool(ctx); err != nil {
 		return nil, err
 	}
-	if r.g.Version == "" {
-		// Resolved once, so that every stage is given the same version and
-		// only the stages that take it re-run when it changes.
-		out, err := r.toolCtr().WithMountedDirectory(srcDir, m.Source).WithExec(versionArgv(r.g)).Stdout(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("version: %w", err)
-		}
-		if r.g.Version = strings.TrimSpace(out); r.g.Version == "" {
-			return nil, fmt.Errorf("version: packyard version printed nothing; pass --version")
-		}
+	if r.g.Version != "" && !stamp {
+		return r, nil
 	}
-	if stamp {
-		if err := r.stamp(ctx); err != nil {
-			return nil, err
-		}
+	if err := r.resolve(ctx, stamp); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
 
-// stamp fixes SOURCE_DATE_EPOCH: the constructor's, else HEAD's commit
-// time.
-func (r *run) stamp(ctx context.Context) error {
-	out, err := dag.Container().From(r.imgs.Go).
-		WithMountedDirectory(srcDir, r.m.Source.Filter(gitFilter())).
-		WithExec(shArgv(gitInfoScript(srcDir))).
-		Stdout(ctx)
-	if err == nil {
-		r.rev, r.epoch, err = parseGitInfo(out)
+// resolve fixes the version, the commit and its time once per call, so
+// that every stage is given the same ones and only the stages that take
+// the version re-run when it changes. They come from packyard version in
+// a container holding only what it reads: source's .git, else gitDir as
+// the .git of an otherwise empty work tree (git describe and git log need
+// no checkout), else source's .version; the commit and
+// source-date-epoch arguments fill what none of them knows. A source
+// without .git then gets a .version file with the result, which the
+// stages read as they read an unpacked release's, so that a monorepo
+// subdirectory builds the same artifacts as packyard build run in it.
+func (r *run) resolve(ctx context.Context, stamp bool) error {
+	entries, err := r.m.Source.Entries(ctx)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
 	}
-	if r.m.SourceDateEpoch > 0 {
-		r.epoch = int64(r.m.SourceDateEpoch)
+	hasGit, hasFile := slices.Contains(entries, ".git"), slices.Contains(entries, version.FileName)
+	var ctr *dagger.Container
+	g := r.g
+	switch {
+	case hasGit:
+		ctr = r.toolCtr().WithMountedDirectory(srcDir, r.m.Source.Filter(gitFilter()))
+	case r.m.GitDir != nil:
+		g.Source = repoDir
+		ctr = r.toolCtr().WithMountedDirectory(path.Join(repoDir, ".git"), r.m.GitDir)
+	case hasFile:
+		ctr = r.toolCtr().WithMountedDirectory(srcDir, r.m.Source.Filter(dagger.DirectoryFilterOpts{Include: []string{version.FileName}}))
+	}
+	var v version.Version
+	if ctr != nil {
+		out, err := ctr.WithExec(versionJSONArgv(g)).Stdout(ctx)
+		if err != nil {
+			return fmt.Errorf("version: %w", err)
+		}
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			return fmt.Errorf("version: packyard version --json: %w", err)
+		}
+	}
+	if r.g.Version == "" {
+		if r.g.Version = v.Product; r.g.Version == "" {
+			return fmt.Errorf("version: source has no .git and no .version file, and no --git-dir was given: pass --version")
+		}
+	}
+	if !stamp {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("commit time for SOURCE_DATE_EPOCH: %w (without .git in the source, pass --source-date-epoch)", err)
+	if err := stampOf(&v, r.m.Commit, int64(r.m.SourceDateEpoch), hasGit || r.m.GitDir != nil); err != nil {
+		return err
+	}
+	r.rev, r.epoch = v.Commit, v.Time.Unix()
+	if !hasGit {
+		v.Product = r.g.Version
+		r.src = r.m.Source.WithNewFile(version.FileName, string(version.Format(v)))
 	}
 	return nil
+}
+
+// stampOf completes v's commit and time with the commit and epoch
+// arguments. A git commit is never overridden by another one: the
+// binaries would then claim a commit they were not built from. It says in
+// one line what to pass when the commit or its time stays unknown (Time
+// is the Unix epoch then, as version.Resolve leaves it).
+func stampOf(v *version.Version, commit string, epoch int64, fromGit bool) error {
+	switch {
+	case commit == "":
+	case v.Commit == "":
+		v.Commit = commit
+	case v.Commit != commit:
+		return fmt.Errorf("commit %s: the source's HEAD is %s; drop --commit or build that commit", commit, v.Commit)
+	}
+	if epoch > 0 {
+		v.Time = time.Unix(epoch, 0).UTC()
+	}
+	if v.Commit != "" && v.Time.Unix() > 0 {
+		return nil
+	}
+	if fromGit {
+		return fmt.Errorf("commit and its time: git gave none (a repository without commits?): pass --commit and --source-date-epoch")
+	}
+	return fmt.Errorf("commit and its time: source has no .git (a subdirectory of a repository?) and its .version has none: pass --git-dir with the repository's .git, or --commit and --source-date-epoch")
 }
 
 // toolCtr is a container with the packyard tool and the timestamp. The
@@ -217,7 +276,7 @@ func (r *run) matrix(ctx context.Context, packages []string) (*matrix, error) {
 func (r *run) compile(t *buildspec.CompileTarget, rel release) *dagger.Directory {
 	tarball := path.Join(tarballDir, rel.name)
 	return r.goCtr().
-		WithMountedDirectory(srcDir, r.m.Source.Filter(packagerFilter())).
+		WithMountedDirectory(srcDir, r.src.Filter(packagerFilter())).
 		WithMountedFile(tarball, rel.file).
 		WithWorkdir(srcDir).
 		WithExec(compileArgv(r.g, []string{t.Name}, tarball, outDir)).
@@ -289,7 +348,7 @@ func (r *run) release(ctx context.Context) (release, error) {
 // its file name.
 func (r *run) tarball(ctx context.Context) (*dagger.File, string, error) {
 	out := r.goCtr().
-		WithMountedDirectory(srcDir, r.m.Source).
+		WithMountedDirectory(srcDir, r.src).
 		WithWorkdir(srcDir).
 		WithExec(sourceArgv(r.g, outDir)).
 		Directory(outDir)
@@ -310,65 +369,70 @@ type inputs struct {
 	tarName  string
 }
 
-// packageCtr is the tool container with a package stage's inputs.
-func (r *run) packageCtr(in inputs) *dagger.Container {
-	return r.toolCtr().
-		WithMountedDirectory(srcDir, r.m.Source.Filter(packagerFilter())).
-		WithMountedDirectory(binDir, in.binaries).
-		WithMountedFile(path.Join(tarballDir, in.tarName), in.tarball)
+// signing is the OpenPGP key the package and checksums stages sign with;
+// both nil when nothing is signed.
+type signing struct {
+	key, passphrase *dagger.Secret
 }
 
-// pkg builds one package and returns its part of dist/ (rpm/ + srpm/,
-// deb/ or rpkg/).
-func (r *run) pkg(ctx context.Context, j job, in inputs, builder string) (*dagger.Directory, error) {
-	tar := path.Join(tarballDir, in.tarName)
-	if j.Format == formatRPM && builder == builderRpmbuild {
-		return r.rpmbuild(ctx, j, in)
+// withSigning gives c the key as secret environment variables, which the
+// tool reads (PACKYARD_GPG_KEY, PACKYARD_GPG_PASSPHRASE): never a file in
+// a layer nor an argument on a command line.
+func (s signing) with(c *dagger.Container) *dagger.Container {
+	if s.key != nil {
+		c = c.WithSecretVariable("PACKYARD_GPG_KEY", s.key)
 	}
-	if j.Format != formatRPM {
+	if s.passphrase != nil {
+		c = c.WithSecretVariable("PACKYARD_GPG_PASSPHRASE", s.passphrase)
+	}
+	return c
+}
+
+// elCtr is a clean container of an EL release with rpmbuild, rpmsign and
+// gpg, and the packyard tool. The setup step comes first so that its
+// layer is shared by every package and version.
+func (r *run) elCtr(image string) *dagger.Container {
+	c := dag.Container().From(image).
+		WithExec(shArgv(rpmbuildSetupScript)).
+		WithFile(toolPath, r.tool, dagger.ContainerWithFileOpts{Permissions: 0o755})
+	if r.epoch > 0 {
+		c = c.WithEnvVariable("SOURCE_DATE_EPOCH", epochString(r.epoch))
+	}
+	return c
+}
+
+// pkg builds one package with packyard package and returns its part of
+// dist/ (rpm/ + srpm/, deb/ or rpkg/). An rpm package is built in a clean
+// container of its EL release, as mock builds: rpmbuild -ba there with
+// the rpmbuild builder, nfpm with the default one, and in both cases
+// rpmbuild -bs for the srpm, which the Go image could not write. The
+// other formats need only the tool.
+func (r *run) pkg(j job, in inputs, builder string, sig signing) *dagger.Directory {
+	c := r.toolCtr()
+	if j.Format == formatRPM {
+		c = r.elCtr(j.Image)
+	} else {
 		builder = ""
 	}
-	return r.packageCtr(in).
-		WithExec(packageArgv(r.g, j.Package.Name, binDir, tar, builder, outDir)).
-		Directory(outDir), nil
-}
-
-// rpmbuild builds an rpm mock-style: the spec and sources from packyard
-// rpmspec, then rpmbuild -ba in a fresh container of the package's EL
-// release, with rpm-build installed in a layer of its own.
-func (r *run) rpmbuild(ctx context.Context, j job, in inputs) (*dagger.Directory, error) {
-	top := r.packageCtr(in).
-		WithExec(rpmspecArgv(r.g, j.Package.Name, binDir, path.Join(tarballDir, in.tarName), rpmTopDir)).
-		Directory(rpmTopDir)
-	specs, err := top.Glob(ctx, "SPECS/*.spec")
-	if err != nil {
-		return nil, fmt.Errorf("rpmspec %s: %w", j.Package.Name, err)
-	}
-	if len(specs) != 1 {
-		return nil, fmt.Errorf("rpmspec %s: want one SPECS/*.spec, got %s", j.Package.Name, listOrNone(specs))
-	}
-	// The setup step comes before SOURCE_DATE_EPOCH and the top dir so
-	// that its layer is shared by every package and version.
-	return dag.Container().From(j.Image).
-		WithExec(shArgv(rpmbuildSetupScript)).
-		WithEnvVariable("SOURCE_DATE_EPOCH", epochString(r.epoch)).
-		WithDirectory(rpmTopDir, top).
-		WithExec(rpmbuildArgv(rpmTopDir, specs[0], j.Package.Properties["target_arch"])).
-		WithExec(shArgv(collectRPMsScript(rpmTopDir, outDir))).
-		Directory(outDir), nil
+	c = c.WithMountedDirectory(srcDir, r.src.Filter(packagerFilter())).
+		WithMountedDirectory(binDir, in.binaries).
+		WithMountedFile(path.Join(tarballDir, in.tarName), in.tarball)
+	return sig.with(c).
+		WithExec(packageArgv(r.g, j.Package.Name, binDir, path.Join(tarballDir, in.tarName), builder, outDir)).
+		Directory(outDir)
 }
 
 // packages builds jobs: the source release and the binaries they need
 // first, concurrently, then every package concurrently. It returns the
 // packages' part of dist/.
-func (r *run) packages(ctx context.Context, jobs []job, builder string) (*dagger.Directory, error) {
-	_, dir, err := r.artifacts(ctx, jobs, builder)
+func (r *run) packages(ctx context.Context, jobs []job, builder string, sig signing) (*dagger.Directory, error) {
+	_, dir, err := r.artifacts(ctx, jobs, builder, sig)
 	return dir, err
 }
 
 // artifacts builds the release, the binaries jobs need and the packages.
 // It returns the merged binaries and the merged packages.
-func (r *run) artifacts(ctx context.Context, jobs []job, builder string) (*built, *dagger.Directory, error) {
+func (r *run) artifacts(ctx context.Context, jobs []job, builder string, sig signing) (*built, *dagger.Directory, error) {
 	b, err := r.inputsFor(ctx, jobs)
 	if err != nil {
 		return nil, nil, err
@@ -380,10 +444,7 @@ func (r *run) artifacts(ctx context.Context, jobs []job, builder string) (*built
 		if j.Target != nil {
 			bins = b.bins[j.Target.Name]
 		}
-		d, err := r.pkg(ctx, j, inputs{binaries: bins, tarball: b.tarball, tarName: b.tarName}, builder)
-		if err != nil {
-			return nil, nil, err
-		}
+		d := r.pkg(j, inputs{binaries: bins, tarball: b.tarball, tarName: b.tarName}, builder, sig)
 		what = append(what, "package "+j.Package.Name)
 		dirs = append(dirs, d)
 	}
@@ -434,8 +495,8 @@ func (r *run) inputsFor(ctx context.Context, jobs []job) (*built, error) {
 }
 
 // build composes dist/ for the matrix and sums (and signs) it.
-func (r *run) build(ctx context.Context, mx *matrix, builder string, key, passphrase *dagger.Secret) (*dagger.Directory, error) {
-	b, pkgs, err := r.artifacts(ctx, mx.Jobs, builder)
+func (r *run) build(ctx context.Context, mx *matrix, builder string, sig signing) (*dagger.Directory, error) {
+	b, pkgs, err := r.artifacts(ctx, mx.Jobs, builder, sig)
 	if err != nil {
 		return nil, err
 	}
@@ -447,88 +508,134 @@ func (r *run) build(ctx context.Context, mx *matrix, builder string, key, passph
 		WithFile(b.tarName, b.tarball).
 		WithDirectory("binaries", bins).
 		WithDirectory(".", pkgs)
-	return r.checksums(dist, key, passphrase), nil
+	return r.checksums(dist, sig), nil
 }
 
-// checksums runs packyard checksums on a copy of dist. The key reaches
-// the tool only as secret environment variables.
-func (r *run) checksums(dist *dagger.Directory, key, passphrase *dagger.Secret) *dagger.Directory {
+// checksums runs packyard checksums on a copy of dist.
+func (r *run) checksums(dist *dagger.Directory, sig signing) *dagger.Directory {
 	c := r.toolCtr().
-		WithMountedDirectory(srcDir, r.m.Source.Filter(packagerFilter())).
+		WithMountedDirectory(srcDir, r.src.Filter(packagerFilter())).
 		WithDirectory(distDir, dist)
-	if key != nil {
-		c = c.WithSecretVariable("PACKYARD_GPG_KEY", key)
-	}
-	if passphrase != nil {
-		c = c.WithSecretVariable("PACKYARD_GPG_PASSPHRASE", passphrase)
-	}
-	return c.WithExec(checksumsArgv(r.g, distDir)).Directory(distDir)
+	return sig.with(c).WithExec(checksumsArgv(r.g, distDir)).Directory(distDir)
 }
 
 // verify installs and checks every package of the matrix found in dist,
-// concurrently, and returns the report in package order.
+// concurrently, and returns one report in package order. Every check runs
+// to its end whatever the others do, so that the report says of each
+// package whether it passed and why not; the error, when one failed, is
+// that whole report.
 func (r *run) verify(ctx context.Context, mx *matrix, dist *dagger.Directory) (string, error) {
-	var files []string
-	type check struct {
-		title string
-		ctr   *dagger.Container
-	}
 	var checks []check
 	for _, j := range mx.Jobs {
 		if j.Format == formatTar {
 			continue
 		}
-		pattern, err := artifactGlob(j)
-		if err != nil {
-			return "", err
-		}
-		found, err := dist.Glob(ctx, pattern)
-		if err != nil {
-			return "", fmt.Errorf("verify %s: %w", j.Package.Name, err)
-		}
-		if len(found) == 0 {
-			return "", fmt.Errorf("verify %s: no %s in dist", j.Package.Name, pattern)
-		}
-		for _, f := range found {
-			files = append(files, path.Join(distDir, f))
-			if j.Format == formatRpkg {
-				continue // packyard verify below is its check
-			}
-			bin, err := installedBinary(j.Package)
-			if err != nil {
-				return "", err
-			}
-			in := path.Join(pkgDir, path.Base(f))
-			script, err := installCheckScript(j.Format, in, bin)
-			if err != nil {
-				return "", err
-			}
-			checks = append(checks, check{
-				title: fmt.Sprintf("%s (%s in %s)", j.Package.Name, f, j.Image),
-				ctr: dag.Container().From(j.Image).
-					WithMountedFile(in, dist.File(f)).
-					WithExec(shArgv(script)),
-			})
-		}
+		checks = append(checks, r.packageChecks(ctx, j, dist)...)
 	}
-	checks = append(checks, check{
-		title: "packyard verify",
-		ctr:   r.toolCtr().WithMountedDirectory(distDir, dist).WithExec(verifyArgv(files)),
-	})
-	reports := make([]string, len(checks))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, c := range checks {
-		g.Go(func() error {
-			out, err := c.ctr.Stdout(gctx)
-			if err != nil {
-				return fmt.Errorf("verify %s: %w", c.title, err)
-			}
-			reports[i] = "## " + c.title + "\n" + out
-			return nil
+	var wg sync.WaitGroup
+	for i := range checks {
+		c := &checks[i]
+		if c.err != nil || c.ctr == nil {
+			continue
+		}
+		wg.Go(func() {
+			c.out, c.err = c.ctr.Stdout(ctx)
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return "", err
+	wg.Wait()
+	report, failed := verifyReport(checks)
+	if failed > 0 {
+		return "", fmt.Errorf("verify: %d of %d checks failed\n%s", failed, len(checks), report)
 	}
-	return strings.Join(reports, "\n"), nil
+	return report, nil
+}
+
+// check is one verification of one package: the container that runs it,
+// then its output or why it failed.
+type check struct {
+	pkg   string // the spec's package name
+	title string
+	ctr   *dagger.Container
+	out   string
+	err   error
+}
+
+// packageChecks are the checks of one package job: for every file of it
+// in dist, packyard verify (the format's rules) and, for rpm and deb, the
+// install in a clean container of its distribution. A job whose file is
+// missing gets one failed check saying so.
+func (r *run) packageChecks(ctx context.Context, j job, dist *dagger.Directory) []check {
+	name := j.Package.Name
+	pattern, err := artifactGlob(j)
+	if err != nil {
+		return []check{{pkg: name, title: "artifact", err: err}}
+	}
+	found, err := dist.Glob(ctx, pattern)
+	if err == nil && len(found) == 0 {
+		err = fmt.Errorf("no %s in dist", pattern)
+	}
+	if err != nil {
+		return []check{{pkg: name, title: "artifact", err: err}}
+	}
+	var out []check
+	for _, f := range found {
+		out = append(out, check{
+			pkg:   name,
+			title: "packyard verify " + f,
+			ctr:   r.toolCtr().WithMountedFile(path.Join(distDir, f), dist.File(f)).WithExec(verifyArgv([]string{path.Join(distDir, f)})),
+		})
+		if j.Format == formatRpkg {
+			continue // packyard verify applies every rule of Rudder's installers
+		}
+		c := check{pkg: name, title: fmt.Sprintf("install %s in %s", f, j.Image)}
+		bin, err := installedBinary(j.Package)
+		var script string
+		if err == nil {
+			script, err = installCheckScript(j.Format, path.Join(pkgDir, path.Base(f)), bin)
+		}
+		if c.err = err; err == nil {
+			c.ctr = dag.Container().From(j.Image).
+				WithMountedFile(path.Join(pkgDir, path.Base(f)), dist.File(f)).
+				WithExec(shArgv(script))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// verifyReport formats the checks, in the order given, as one report:
+// a PASS or FAIL heading per check with its output or its failure, the
+// command's stderr included, and counts the failures.
+func verifyReport(checks []check) (report string, failed int) {
+	var b strings.Builder
+	for _, c := range checks {
+		status, body := "PASS", c.out
+		if c.err != nil {
+			status, body = "FAIL", failure(c.err)
+			failed++
+		}
+		fmt.Fprintf(&b, "## %s %s: %s\n", status, c.pkg, c.title)
+		if body = strings.TrimRight(body, "\n"); body != "" {
+			b.WriteString(body + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "verify: %d checks, %d failed\n", len(checks), failed)
+	return b.String(), failed
+}
+
+// failure is what a failed check says: the command's output and exit code
+// for a failed exec, else the error.
+func failure(err error) string {
+	var ee *dagger.ExecError
+	if !errors.As(err, &ee) {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, s := range []string{ee.Stdout, ee.Stderr} {
+		if s = strings.TrimRight(s, "\n"); s != "" {
+			b.WriteString(s + "\n")
+		}
+	}
+	fmt.Fprintf(&b, "exit code %d: %s", ee.ExitCode, strings.Join(ee.Cmd, " "))
+	return b.String()
 }
