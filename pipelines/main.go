@@ -47,7 +47,7 @@ type Packyard struct {
 	// +private
 	SourceDateEpoch int
 	// +private
-	GitDir *dagger.Directory
+	Git *dagger.GitRef
 	// +private
 	Commit string
 	// Packyard's own sources, the packyard tool is built from.
@@ -90,22 +90,23 @@ func New(
 	// +optional
 	goproxy string,
 	// Every timestamp in the artifacts, as a Unix time. Default: the
-	// commit time of HEAD in source's .git, else in gitDir, else the time
-	// in source's .version file.
+	// commit time of git, else the time in source's .version file.
 	// +optional
 	sourceDateEpoch int,
-	// The .git directory of the repository that holds source, when source
-	// is a subdirectory of it (a monorepo: --source examples/backplane
-	// --git-dir .git). It gives the commit, its time and, without
-	// --version, git describe, exactly as packyard build finds them in the
-	// enclosing work tree. Default: none; source's own .git is used when it
-	// has one.
+	// The commit source is built from, as a git ref: it gives the commit
+	// id, its time and, without --version, git describe, as packyard build
+	// finds them in the work tree around --source. Default: HEAD of the git
+	// repository holding dagger.json: right at the root of a checkout and
+	// for any subdirectory of it (--source examples/backplane). Calling the
+	// module from another repository (dagger -m), pass --git . (a local
+	// path names its HEAD, a URL#ref a remote commit).
+	// +defaultPath="/"
 	// +optional
-	gitDir *dagger.Directory,
+	git *dagger.GitRef,
 	// The commit id source is built from (the SHA build flag, the
-	// release's .version, the image's revision), for a source without
-	// .git and without gitDir. Default: HEAD of source's .git or gitDir,
-	// else the commit in source's .version file.
+	// release's .version, the image's revision). With --source-date-epoch
+	// and --version, git is not read at all. Default: git's commit, else
+	// the commit in source's .version file.
 	// +optional
 	commit string,
 	// Packyard's own sources, to build the packyard tool from. Only the
@@ -135,7 +136,7 @@ func New(
 		DebImage:        orDefault(debImage, defaultDebImage),
 		Goproxy:         strings.TrimSpace(goproxy),
 		SourceDateEpoch: sourceDateEpoch,
-		GitDir:          gitDir,
+		Git:             git,
 		Commit:          commit,
 		Tool:            tool,
 	}, nil

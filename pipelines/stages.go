@@ -140,27 +140,29 @@ func (m *Packyard) start(ctx context.Context, version, build string, stamp bool)
 // resolve fixes the version, the commit and its time once per call, so
 // that every stage is given the same ones and only the stages that take
 // the version re-run when it changes. They come from packyard version in
-// a container holding only what it reads: source's .git, else gitDir as
-// the .git of an otherwise empty work tree (git describe and git log need
-// no checkout), else source's .version; the commit and
-// source-date-epoch arguments fill what none of them knows. A source
-// without .git then gets a .version file with the result, which the
-// stages read as they read an unpacked release's, so that a monorepo
-// subdirectory builds the same artifacts as packyard build run in it.
+// a container holding only what it reads: the checkout of the git ref
+// (source itself never carries .git: the engine leaves it out of
+// uploaded directories), else source's .version (an unpacked release).
+// The commit and source-date-epoch arguments fill what neither knows;
+// with both and --version, git is not read. Source then gets a .version
+// file with the result, which the stages read as they read an unpacked
+// release's, so that a monorepo subdirectory builds the same artifacts as
+// packyard build run in it.
 func (r *run) resolve(ctx context.Context, stamp bool) error {
 	entries, err := r.m.Source.Entries(ctx)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	hasGit, hasFile := slices.Contains(entries, ".git"), slices.Contains(entries, version.FileName)
+	hasFile := slices.Contains(entries, version.FileName)
+	fromArgs := r.m.Commit != "" && r.m.SourceDateEpoch > 0 && r.g.Version != ""
 	var ctr *dagger.Container
 	g := r.g
 	switch {
-	case hasGit:
-		ctr = r.toolCtr().WithMountedDirectory(srcDir, r.m.Source.Filter(gitFilter()))
-	case r.m.GitDir != nil:
+	case fromArgs:
+	case r.m.Git != nil:
 		g.Source = repoDir
-		ctr = r.toolCtr().WithMountedDirectory(path.Join(repoDir, ".git"), r.m.GitDir)
+		tree := r.m.Git.Tree(dagger.GitRefTreeOpts{Depth: -1, IncludeTags: true})
+		ctr = r.toolCtr().WithMountedDirectory(repoDir, tree.Filter(gitFilter()))
 	case hasFile:
 		ctr = r.toolCtr().WithMountedDirectory(srcDir, r.m.Source.Filter(dagger.DirectoryFilterOpts{Include: []string{version.FileName}}))
 	}
@@ -176,20 +178,22 @@ func (r *run) resolve(ctx context.Context, stamp bool) error {
 	}
 	if r.g.Version == "" {
 		if r.g.Version = v.Product; r.g.Version == "" {
-			return fmt.Errorf("version: source has no .git and no .version file, and no --git-dir was given: pass --version")
+			return fmt.Errorf("version: no git ref and no .version file in source: pass --version")
 		}
 	}
 	if !stamp {
 		return nil
 	}
-	if err := stampOf(&v, r.m.Commit, int64(r.m.SourceDateEpoch), hasGit || r.m.GitDir != nil); err != nil {
+	if err := stampOf(&v, r.m.Commit, int64(r.m.SourceDateEpoch), ctr != nil && r.m.Git != nil); err != nil {
 		return err
 	}
 	r.rev, r.epoch = v.Commit, v.Time.Unix()
-	if !hasGit {
-		v.Product = r.g.Version
-		r.src = r.m.Source.WithNewFile(version.FileName, string(version.Format(v)))
-	}
+	v.Product = r.g.Version
+	// Without .git the tool cannot ask git which files are tracked; the
+	// .gitignore rules leave out what a clean checkout does not have
+	// (local builds, dist/), so the release holds the same files.
+	r.src = r.m.Source.Filter(dagger.DirectoryFilterOpts{Gitignore: true}).
+		WithNewFile(version.FileName, string(version.Format(v)))
 	return nil
 }
 
@@ -215,7 +219,7 @@ func stampOf(v *version.Version, commit string, epoch int64, fromGit bool) error
 	if fromGit {
 		return fmt.Errorf("commit and its time: git gave none (a repository without commits?): pass --commit and --source-date-epoch")
 	}
-	return fmt.Errorf("commit and its time: source has no .git (a subdirectory of a repository?) and its .version has none: pass --git-dir with the repository's .git, or --commit and --source-date-epoch")
+	return fmt.Errorf("commit and its time: no git ref and source's .version has none: pass --git with the repository (e.g. --git .), or --commit and --source-date-epoch")
 }
 
 // toolCtr is a container with the packyard tool and the timestamp. The
