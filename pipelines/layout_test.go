@@ -104,16 +104,24 @@ func ignored(patterns []string, name string) bool {
 // toolIgnore reads the +ignore pragma of New's tool argument.
 func toolIgnore(t *testing.T) []string {
 	t.Helper()
+	// The pragma of the tool argument: the last one before it.
+	var list []string
 	for _, line := range strings.Split(string(readFile(t, "main.go")), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "// +ignore="); ok {
-			var list []string
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "// +ignore="); ok {
+			list = nil
 			if err := json.Unmarshal([]byte(v), &list); err != nil {
 				t.Fatalf("+ignore pragma: %v", err)
+			}
+		}
+		if line == "tool *dagger.Directory," {
+			if list == nil {
+				break
 			}
 			return list
 		}
 	}
-	t.Fatal("main.go: no +ignore pragma")
+	t.Fatal("main.go: no +ignore pragma on the tool argument")
 	return nil
 }
 

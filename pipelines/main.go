@@ -47,7 +47,7 @@ type Packyard struct {
 	// +private
 	SourceDateEpoch int
 	// +private
-	Git *dagger.GitRef
+	Repo *dagger.Directory
 	// +private
 	Commit string
 	// Packyard's own sources, the packyard tool is built from.
@@ -90,22 +90,23 @@ func New(
 	// +optional
 	goproxy string,
 	// Every timestamp in the artifacts, as a Unix time. Default: the
-	// commit time of git, else the time in source's .version file.
+	// commit time of repo's HEAD, else the time in source's .version
+	// file.
 	// +optional
 	sourceDateEpoch int,
-	// The commit source is built from, as a git ref: it gives the commit
-	// id, its time and, without --version, git describe, as packyard build
-	// finds them in the work tree around --source. Default: HEAD of the git
-	// repository holding dagger.json: right at the root of a checkout and
-	// for any subdirectory of it (--source examples/backplane). Calling the
-	// module from another repository (dagger -m), pass --git . (a local
-	// path names its HEAD, a URL#ref a remote commit).
+	// The git repository that holds source: its HEAD gives the commit,
+	// its time and, without --version, git describe, as packyard build
+	// finds them in the work tree around --source. Only its .git is
+	// loaded. Default: the repository holding dagger.json, which is right
+	// at the root of a checkout and for any subdirectory of it (--source
+	// examples/backplane). Calling the module from another repository
+	// (dagger -m), pass --repo . as well.
 	// +defaultPath="/"
-	// +optional
-	git *dagger.GitRef,
+	// +ignore=["**", "!.git/**"]
+	repo *dagger.Directory,
 	// The commit id source is built from (the SHA build flag, the
 	// release's .version, the image's revision). With --source-date-epoch
-	// and --version, git is not read at all. Default: git's commit, else
+	// and --version, git is not read at all. Default: repo's HEAD, else
 	// the commit in source's .version file.
 	// +optional
 	commit string,
@@ -136,7 +137,7 @@ func New(
 		DebImage:        orDefault(debImage, defaultDebImage),
 		Goproxy:         strings.TrimSpace(goproxy),
 		SourceDateEpoch: sourceDateEpoch,
-		Git:             git,
+		Repo:            repo,
 		Commit:          commit,
 		Tool:            tool,
 	}, nil

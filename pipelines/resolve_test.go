@@ -37,9 +37,9 @@ func TestStampOf(t *testing.T) {
 		{name: "another commit than HEAD", v: version.Version{Commit: head, Time: at(1700000000)}, commit: other, fromGit: true,
 			err: "the source's HEAD is " + head},
 		{name: "subdirectory without anything", v: version.Version{Time: at(0)},
-			err: "commit and its time: no git ref and source's .version has none: pass --git with the repository (e.g. --git .), or --commit and --source-date-epoch"},
-		{name: "commit without time", v: version.Version{Time: at(0)}, commit: head, err: "pass --git with"},
-		{name: "time without commit", v: version.Version{Time: at(0)}, epoch: 1700000000, err: "pass --git with"},
+			err: "commit and its time: no git repository and source's .version has none: pass --repo with the repository's root, or --commit and --source-date-epoch"},
+		{name: "commit without time", v: version.Version{Time: at(0)}, commit: head, err: "pass --repo with"},
+		{name: "time without commit", v: version.Version{Time: at(0)}, epoch: 1700000000, err: "pass --repo with"},
 		{name: "repository without commits", v: version.Version{Time: at(0)}, fromGit: true, err: "git gave none"},
 	}
 	for _, tc := range tests {

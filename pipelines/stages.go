@@ -140,9 +140,10 @@ func (m *Packyard) start(ctx context.Context, version, build string, stamp bool)
 // resolve fixes the version, the commit and its time once per call, so
 // that every stage is given the same ones and only the stages that take
 // the version re-run when it changes. They come from packyard version in
-// a container holding only what it reads: the checkout of the git ref
-// (source itself never carries .git: the engine leaves it out of
-// uploaded directories), else source's .version (an unpacked release).
+// a container holding only what it reads: a clone of repo's HEAD with
+// its history and tags (source itself never carries .git: the engine
+// leaves it out of uploaded directories), else source's .version (an
+// unpacked release).
 // The commit and source-date-epoch arguments fill what neither knows;
 // with both and --version, git is not read. Source then gets a .version
 // file with the result, which the stages read as they read an unpacked
@@ -154,15 +155,26 @@ func (r *run) resolve(ctx context.Context, stamp bool) error {
 		return fmt.Errorf("source: %w", err)
 	}
 	hasFile := slices.Contains(entries, version.FileName)
+	hasRepo := false
+	if r.m.Repo != nil {
+		// Outside a git work tree the default repo is loaded all the same,
+		// empty: asking git then would fail with a bare "not a git
+		// repository".
+		dirs, err := r.m.Repo.Entries(ctx)
+		if err != nil {
+			return fmt.Errorf("repo: %w", err)
+		}
+		hasRepo = slices.Contains(dirs, ".git/") || slices.Contains(dirs, ".git")
+	}
 	fromArgs := r.m.Commit != "" && r.m.SourceDateEpoch > 0 && r.g.Version != ""
 	var ctr *dagger.Container
 	g := r.g
 	switch {
 	case fromArgs:
-	case r.m.Git != nil:
+	case hasRepo:
 		g.Source = repoDir
-		tree := r.m.Git.Tree(dagger.GitRefTreeOpts{Depth: -1, IncludeTags: true})
-		ctr = r.toolCtr().WithMountedDirectory(repoDir, tree.Filter(gitFilter()))
+		head := r.m.Repo.AsGit().Head().Tree(dagger.GitRefTreeOpts{Depth: -1, IncludeTags: true})
+		ctr = r.toolCtr().WithMountedDirectory(repoDir, head.Filter(gitFilter()))
 	case hasFile:
 		ctr = r.toolCtr().WithMountedDirectory(srcDir, r.m.Source.Filter(dagger.DirectoryFilterOpts{Include: []string{version.FileName}}))
 	}
@@ -178,13 +190,13 @@ func (r *run) resolve(ctx context.Context, stamp bool) error {
 	}
 	if r.g.Version == "" {
 		if r.g.Version = v.Product; r.g.Version == "" {
-			return fmt.Errorf("version: no git ref and no .version file in source: pass --version")
+			return fmt.Errorf("version: no git repository and no .version file in source: pass --version")
 		}
 	}
 	if !stamp {
 		return nil
 	}
-	if err := stampOf(&v, r.m.Commit, int64(r.m.SourceDateEpoch), ctr != nil && r.m.Git != nil); err != nil {
+	if err := stampOf(&v, r.m.Commit, int64(r.m.SourceDateEpoch), hasRepo && !fromArgs); err != nil {
 		return err
 	}
 	r.rev, r.epoch = v.Commit, v.Time.Unix()
@@ -219,7 +231,7 @@ func stampOf(v *version.Version, commit string, epoch int64, fromGit bool) error
 	if fromGit {
 		return fmt.Errorf("commit and its time: git gave none (a repository without commits?): pass --commit and --source-date-epoch")
 	}
-	return fmt.Errorf("commit and its time: no git ref and source's .version has none: pass --git with the repository (e.g. --git .), or --commit and --source-date-epoch")
+	return fmt.Errorf("commit and its time: no git repository and source's .version has none: pass --repo with the repository's root, or --commit and --source-date-epoch")
 }
 
 // toolCtr is a container with the packyard tool and the timestamp. The
