@@ -87,8 +87,10 @@ func newMatrix(fl *buildspec.Flavour, packages []string, imgs images, formatOf f
 		}
 		m.Jobs = append(m.Jobs, j)
 	}
+	// As packyard build's plan: every target of the flavour when no
+	// package is named, else those the named packages ship.
 	for _, t := range fl.CompileTargets {
-		if need[t.Name] {
+		if need[t.Name] || len(normalizeList(packages)) == 0 {
 			m.Targets = append(m.Targets, t)
 		}
 	}
@@ -119,6 +121,17 @@ func selectTargets(fl *buildspec.Flavour, names []string) ([]*buildspec.CompileT
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// targetsOf are the compile targets jobs ship, each once, in job order.
+func targetsOf(jobs []job) []*buildspec.CompileTarget {
+	var out []*buildspec.CompileTarget
+	for _, j := range jobs {
+		if j.Target != nil && !slices.Contains(out, j.Target) {
+			out = append(out, j.Target)
+		}
+	}
+	return out
 }
 
 // jobsOf keeps the jobs of one package format.

@@ -55,7 +55,8 @@ func TestMatrix(t *testing.T) {
 		targets  []string
 		jobs     []string // name format image target
 	}{
-		{"all packages", nil, []string{"64bit_linux", "arm64_linux"}, []string{
+		// Every target, shipped or not, as packyard build's plan has it.
+		{"all packages", nil, []string{"64bit_darwin", "64bit_linux", "arm64_linux", "armv7_linux"}, []string{
 			"deb_64 deb debian:bookworm 64bit_linux",
 			"el8_64 rpm almalinux:8 64bit_linux",
 			"el9_arm rpm almalinux:9 arm64_linux",

@@ -71,6 +71,8 @@ func TestVerifyReport(t *testing.T) {
 		{pkg: "el8_64", title: "artifact", err: errors.New("no rpm/a-*.el8.x86_64.rpm in dist")},
 		{pkg: "el9_64", title: "install rpm/a.rpm in almalinux:9", err: &dagger.ExecError{
 			Cmd: []string{"sh", "-ec", "rpm -i"}, ExitCode: 1, Stdout: "== /opt/a buildinfo\n", Stderr: "error: Failed dependencies\n"}},
+		{pkg: "el9_64", title: "systemd units of rpm/a.rpm in almalinux:9", skipped: true,
+			out: "systemd-analyze is not in the image and 'dnf install -y systemd' failed: cannot verify /usr/lib/systemd/system/a.service\n"},
 		{pkg: "rpkg", title: "packyard verify rpkg/a.rpkg", out: "rpkg/a.rpkg: ok"},
 	}
 	report, failed := verifyReport(checks)
@@ -85,9 +87,11 @@ no rpm/a-*.el8.x86_64.rpm in dist
 == /opt/a buildinfo
 error: Failed dependencies
 exit code 1: sh -ec rpm -i
+## SKIP el9_64: systemd units of rpm/a.rpm in almalinux:9
+systemd-analyze is not in the image and 'dnf install -y systemd' failed: cannot verify /usr/lib/systemd/system/a.service
 ## PASS rpkg: packyard verify rpkg/a.rpkg
 rpkg/a.rpkg: ok
-verify: 4 checks, 2 failed
+verify: 5 checks, 2 failed, 1 skipped
 `
 	if report != want {
 		t.Errorf("report:\n%s\nwant:\n%s", report, want)
@@ -96,7 +100,7 @@ verify: 4 checks, 2 failed
 
 func TestNormalizeCommit(t *testing.T) {
 	for in, want := range map[string]string{
-		"":   "",
+		"": "",
 		" 00C02D111EE99FFAF52F62E38AF00D158ADC19B3 ": "00c02d111ee99ffaf52f62e38af00d158adc19b3",
 		strings.Repeat("ab", 32):                     strings.Repeat("ab", 32),
 	} {

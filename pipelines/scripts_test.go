@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,10 @@ func TestScriptsParse(t *testing.T) {
 			t.Fatal(err)
 		}
 		scripts["install "+f] = s
+		if s, err = unitsCheckScript(f, "/pkg/it's.pkg"); err != nil {
+			t.Fatal(err)
+		}
+		scripts["units "+f] = s
 	}
 	for name, s := range scripts {
 		if out, err := exec.Command("sh", "-n", "-c", s).CombinedOutput(); err != nil {
@@ -53,6 +58,9 @@ func TestScriptsParse(t *testing.T) {
 	if _, err := installCheckScript(formatRpkg, "/pkg/x.rpkg", "/x"); err == nil {
 		t.Error("installCheckScript accepted rpkg")
 	}
+	if _, err := unitsCheckScript(formatRpkg, "/pkg/x.rpkg"); err == nil {
+		t.Error("unitsCheckScript accepted rpkg")
+	}
 }
 
 func TestInstallCheckScript(t *testing.T) {
@@ -60,14 +68,19 @@ func TestInstallCheckScript(t *testing.T) {
 		format string
 		want   []string
 	}{
-		{formatRPM, []string{"dnf install -y /pkg/a.rpm", "rpm -i --nodeps --force-debian /pkg/a.rpm", "/usr/sbin/backplane buildinfo", "rpm -qlp /pkg/a.rpm", "systemd-analyze verify $units"}},
-		{formatDeb, []string{"apt-get install -y /pkg/a.rpm", "dpkg-deb --fsys-tarfile /pkg/a.rpm", "/usr/sbin/backplane buildinfo", "systemd-analyze verify $units"}},
+		{formatRPM, []string{"dnf install -y /pkg/a.rpm", "rpm -i --nodeps --force-debian /pkg/a.rpm", "/usr/sbin/backplane buildinfo", "rpm -qlp /pkg/a.rpm", "systemd-analyze verify $units", "exit 3"}},
+		{formatDeb, []string{"apt-get install -y /pkg/a.rpm", "dpkg-deb --fsys-tarfile /pkg/a.rpm", "/usr/sbin/backplane buildinfo", "systemd-analyze verify $units", "exit 3"}},
 	}
 	for _, tt := range tests {
-		s, err := installCheckScript(tt.format, "/pkg/a.rpm", "/usr/sbin/backplane")
+		install, err := installCheckScript(tt.format, "/pkg/a.rpm", "/usr/sbin/backplane")
 		if err != nil {
 			t.Fatal(err)
 		}
+		units, err := unitsCheckScript(tt.format, "/pkg/a.rpm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := install + "\n" + units
 		for _, w := range tt.want {
 			if !strings.Contains(s, w) {
 				t.Errorf("%s script lacks %q:\n%s", tt.format, w, s)
@@ -100,7 +113,7 @@ func TestDebUnitListing(t *testing.T) {
 	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "-b", pkg, deb).CombinedOutput(); err != nil {
 		t.Fatalf("dpkg-deb: %v\n%s", err, out)
 	}
-	s, err := installCheckScript(formatDeb, deb, "/bin/true")
+	s, err := unitsCheckScript(formatDeb, deb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +132,41 @@ func TestDebUnitListing(t *testing.T) {
 	want := []string{"/usr/lib/systemd/system/backplane.service", "/usr/lib/systemd/system/backplane.timer"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("units %q, want %q", got, want)
+	}
+
+	// The whole script, in a PATH without systemd-analyze nor apt-get
+	// (the offline Debian image): skipped with its reason, never passed;
+	// then with a systemd-analyze: run on both units.
+	bin := t.TempDir()
+	for _, tool := range []string{"sh", "dpkg-deb", "tar", "sed", "grep"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func() (string, int) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(bin, "sh"), "-ec", s)
+		cmd.Env = []string{"PATH=" + bin}
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := run(); code != unitsSkipped || !strings.Contains(out, "cannot verify /usr/lib/systemd/system/backplane.service") {
+		t.Errorf("without systemd-analyze: exit %d, want %d:\n%s", code, unitsSkipped, out)
+	}
+	fake := "#!" + filepath.Join(bin, "sh") + "\necho analyzed \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "systemd-analyze"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run(); code != 0 || !strings.Contains(out, "analyzed verify /usr/lib/systemd/system/backplane.service /usr/lib/systemd/system/backplane.timer") {
+		t.Errorf("with systemd-analyze: exit %d:\n%s", code, out)
 	}
 }
 

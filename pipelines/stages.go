@@ -442,14 +442,15 @@ func (r *run) pkg(j job, in inputs, builder string, sig signing) *dagger.Directo
 // first, concurrently, then every package concurrently. It returns the
 // packages' part of dist/.
 func (r *run) packages(ctx context.Context, jobs []job, builder string, sig signing) (*dagger.Directory, error) {
-	_, dir, err := r.artifacts(ctx, jobs, builder, sig)
+	_, dir, err := r.artifacts(ctx, jobs, targetsOf(jobs), builder, sig)
 	return dir, err
 }
 
-// artifacts builds the release, the binaries jobs need and the packages.
-// It returns the merged binaries and the merged packages.
-func (r *run) artifacts(ctx context.Context, jobs []job, builder string, sig signing) (*built, *dagger.Directory, error) {
-	b, err := r.inputsFor(ctx, jobs)
+// artifacts builds the release, the binaries of targets (which hold those
+// the jobs ship) and the packages. It returns the binaries and the merged
+// packages.
+func (r *run) artifacts(ctx context.Context, jobs []job, targets []*buildspec.CompileTarget, builder string, sig signing) (*built, *dagger.Directory, error) {
+	b, err := r.inputsFor(ctx, targets)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -482,18 +483,9 @@ type built struct {
 	order   []string                     // target names, sorted
 }
 
-// inputsFor writes the source release and compiles from it the targets
-// the jobs ship.
-func (r *run) inputsFor(ctx context.Context, jobs []job) (*built, error) {
+// inputsFor writes the source release and compiles ts from it.
+func (r *run) inputsFor(ctx context.Context, ts []*buildspec.CompileTarget) (*built, error) {
 	b := &built{bins: map[string]*dagger.Directory{}}
-	seen := map[string]bool{}
-	var ts []*buildspec.CompileTarget
-	for _, j := range jobs {
-		if j.Target != nil && !seen[j.Target.Name] {
-			seen[j.Target.Name] = true
-			ts = append(ts, j.Target)
-		}
-	}
 	// Compiles build from the release, as on the host; they then run
 	// concurrently, one container per target.
 	rel, err := r.release(ctx)
@@ -512,7 +504,7 @@ func (r *run) inputsFor(ctx context.Context, jobs []job) (*built, error) {
 
 // build composes dist/ for the matrix and sums (and signs) it.
 func (r *run) build(ctx context.Context, mx *matrix, builder string, sig signing) (*dagger.Directory, error) {
-	b, pkgs, err := r.artifacts(ctx, mx.Jobs, builder, sig)
+	b, pkgs, err := r.artifacts(ctx, mx.Jobs, mx.Targets, builder, sig)
 	if err != nil {
 		return nil, err
 	}
@@ -554,9 +546,7 @@ func (r *run) verify(ctx context.Context, mx *matrix, dist *dagger.Directory) (s
 		if c.err != nil || c.ctr == nil {
 			continue
 		}
-		wg.Go(func() {
-			c.out, c.err = c.ctr.Stdout(ctx)
-		})
+		wg.Go(func() { c.run(ctx) })
 	}
 	wg.Wait()
 	report, failed := verifyReport(checks)
@@ -572,8 +562,38 @@ type check struct {
 	pkg   string // the spec's package name
 	title string
 	ctr   *dagger.Container
-	out   string
-	err   error
+	// skipCode is the exit code that means the check could not be made
+	// here (0: none); its output says why.
+	skipCode int
+	out      string
+	skipped  bool
+	err      error
+}
+
+// run runs the check's container and records the result.
+func (c *check) run(ctx context.Context) {
+	if c.skipCode == 0 {
+		c.out, c.err = c.ctr.Stdout(ctx)
+		return
+	}
+	ctr, err := c.ctr.Sync(ctx)
+	if err != nil {
+		c.err = err
+		return
+	}
+	code, err := ctr.ExitCode(ctx)
+	if err == nil {
+		c.out, err = ctr.Stdout(ctx)
+	}
+	switch {
+	case err != nil:
+		c.err = err
+	case code == c.skipCode:
+		c.skipped = true
+	case code != 0:
+		stderr, _ := ctr.Stderr(ctx)
+		c.err = fmt.Errorf("%s%sexit code %d", c.out, stderr, code)
+	}
 }
 
 // packageChecks are the checks of one package job: for every file of it
@@ -603,39 +623,52 @@ func (r *run) packageChecks(ctx context.Context, j job, dist *dagger.Directory) 
 		if j.Format == formatRpkg {
 			continue // packyard verify applies every rule of Rudder's installers
 		}
-		c := check{pkg: name, title: fmt.Sprintf("install %s in %s", f, j.Image)}
+		in := path.Join(pkgDir, path.Base(f))
+		install := check{pkg: name, title: fmt.Sprintf("install %s in %s", f, j.Image)}
+		units := check{pkg: name, title: fmt.Sprintf("systemd units of %s in %s", f, j.Image), skipCode: unitsSkipped}
 		bin, err := installedBinary(j.Package)
-		var script string
+		var installScript, unitsScript string
 		if err == nil {
-			script, err = installCheckScript(j.Format, path.Join(pkgDir, path.Base(f)), bin)
+			installScript, err = installCheckScript(j.Format, in, bin)
 		}
-		if c.err = err; err == nil {
-			c.ctr = dag.Container().From(j.Image).
-				WithMountedFile(path.Join(pkgDir, path.Base(f)), dist.File(f)).
-				WithExec(shArgv(script))
+		if err == nil {
+			unitsScript, err = unitsCheckScript(j.Format, in)
 		}
-		out = append(out, c)
+		if err != nil {
+			install.err, units.err = err, err
+		} else {
+			installed := dag.Container().From(j.Image).WithMountedFile(in, dist.File(f)).WithExec(shArgv(installScript))
+			install.ctr = installed
+			units.ctr = installed.WithExec(shArgv(unitsScript), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+		}
+		out = append(out, install, units)
 	}
 	return out
 }
 
 // verifyReport formats the checks, in the order given, as one report:
-// a PASS or FAIL heading per check with its output or its failure, the
-// command's stderr included, and counts the failures.
+// a PASS, SKIP or FAIL heading per check with its output (for SKIP, why
+// it could not be made) or its failure, the command's stderr included,
+// and counts the failures.
 func verifyReport(checks []check) (report string, failed int) {
 	var b strings.Builder
+	skipped := 0
 	for _, c := range checks {
 		status, body := "PASS", c.out
-		if c.err != nil {
+		switch {
+		case c.err != nil:
 			status, body = "FAIL", failure(c.err)
 			failed++
+		case c.skipped:
+			status = "SKIP"
+			skipped++
 		}
 		fmt.Fprintf(&b, "## %s %s: %s\n", status, c.pkg, c.title)
 		if body = strings.TrimRight(body, "\n"); body != "" {
 			b.WriteString(body + "\n")
 		}
 	}
-	fmt.Fprintf(&b, "verify: %d checks, %d failed\n", len(checks), failed)
+	fmt.Fprintf(&b, "verify: %d checks, %d failed, %d skipped\n", len(checks), failed, skipped)
 	return b.String(), failed
 }
 

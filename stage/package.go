@@ -244,6 +244,9 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 		if err != nil {
 			return err
 		}
+		// Signed as of the commit time, as every other signature, so that
+		// the signed rpm is reproducible.
+		key = key.WithTime(c.Version.Time)
 		for _, f := range []string{builtRPM, builtSRPM} {
 			if f == "" {
 				continue

@@ -79,11 +79,11 @@ func toNFPM(info *pack.Info, stage string) (*nfpm.Info, error) {
 		// debsign's _gpgorigin member: an armored detached signature of
 		// debian-binary, control and data concatenated, which
 		// debsig-verify checks (and gpg --verify, given those members).
-		ni.Deb.Signature = nfpm.DebSignature{
-			PackageSignature: nfpmutil.Signature(info.Signing),
-			Method:           "debsign",
-			Type:             "origin",
+		sig, err := nfpmutil.Signature(info.Signing, info.MTime, true)
+		if err != nil {
+			return nil, err
 		}
+		ni.Deb.Signature = nfpm.DebSignature{PackageSignature: sig, Method: "debsign", Type: "origin"}
 	}
 	return ni, nil
 }

@@ -66,12 +66,16 @@ func toNFPM(info *pack.Info, stage string) (*nfpm.Info, error) {
 		return nil, err
 	}
 	ni.Description = nfpmutil.OrDefault(info.Description, info.Summary)
+	sig, err := nfpmutil.Signature(info.Signing, info.MTime, false)
+	if err != nil {
+		return nil, err
+	}
 	ni.RPM = nfpm.RPM{
 		Summary:   info.Summary,
 		Group:     info.Group,
 		Packager:  info.Maintainer,
 		BuildHost: BuildHost,
-		Signature: nfpm.RPMSignature{PackageSignature: nfpmutil.Signature(info.Signing)},
+		Signature: nfpm.RPMSignature{PackageSignature: sig},
 	}
 	err = nfpmutil.WriteScripts(stage, []nfpmutil.Script{
 		{Name: "pre", Body: info.Scripts.PreInstall, Dst: &ni.Scripts.PreInstall},

@@ -226,6 +226,15 @@ func (k *Key) String() string { return "openpgp key " + k.KeyID() }
 // GoString is String, for %#v.
 func (k *Key) GoString() string { return k.String() }
 
+// Detach writes a binary detached signature of data to out: the OpenPGP
+// packet an rpm header signature holds.
+func (k *Key) Detach(data io.Reader, out io.Writer) error {
+	if err := openpgp.DetachSign(out, k.entity, data, k.config()); err != nil {
+		return fmt.Errorf("sign with %s: %w", k.KeyID(), err)
+	}
+	return nil
+}
+
 // DetachArmored writes an armored detached signature of data to out.
 func (k *Key) DetachArmored(data io.Reader, out io.Writer) error {
 	if err := openpgp.ArmoredDetachSign(out, k.entity, data, k.config()); err != nil {

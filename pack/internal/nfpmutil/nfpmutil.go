@@ -5,6 +5,7 @@
 package nfpmutil
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/sign"
 )
 
 // Check validates the fields that every package needs; format ("rpm",
@@ -148,17 +150,31 @@ func WriteChangelog(info *pack.Info, stage, release string, deb *chglog.Changelo
 }
 
 // Signature maps s onto nfpm's signing fields; the zero value (no
-// signature) when s is nil.
-func Signature(s *pack.Signing) nfpm.PackageSignature {
+// signature) when s is nil. nfpm's own signer stamps signatures with the
+// clock, so the key signs through pack/sign instead, as of at (the
+// package's SOURCE_DATE_EPOCH): the same key then gives the same bytes on
+// every run and on both of Packyard's paths. armored is for debsign's
+// _gpgorigin; rpm headers take the binary packet.
+func Signature(s *pack.Signing, at time.Time, armored bool) (nfpm.PackageSignature, error) {
 	if s == nil {
-		return nfpm.PackageSignature{}
+		return nfpm.PackageSignature{}, nil
 	}
-	sig := nfpm.PackageSignature{KeyFile: s.KeyFile, KeyPassphrase: s.Passphrase}
-	if s.KeyID != "" {
-		id := s.KeyID
-		sig.KeyID = &id
+	key, err := sign.FromSigning(s)
+	if err != nil {
+		return nfpm.PackageSignature{}, err
 	}
-	return sig
+	key = key.WithTime(at)
+	return nfpm.PackageSignature{SignFn: func(data io.Reader) ([]byte, error) {
+		var b bytes.Buffer
+		detach := key.Detach
+		if armored {
+			detach = key.DetachArmored
+		}
+		if err := detach(data, &b); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}}, nil
 }
 
 // OrDefault returns s, or def when s is empty.

@@ -1,6 +1,7 @@
 package nfpmutil
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/goreleaser/nfpm/v2/files"
 
+	"github.com/packyard/packyard/internal/packtest"
 	"github.com/packyard/packyard/pack"
 )
 
@@ -146,14 +148,52 @@ func TestWriteScriptsAndChangelog(t *testing.T) {
 }
 
 func TestSignature(t *testing.T) {
-	if s := Signature(nil); s.KeyFile != "" || s.KeyID != nil {
-		t.Errorf("nil signing: %+v", s)
+	if s, err := Signature(nil, time.Time{}, false); err != nil || s.SignFn != nil || s.KeyFile != "" {
+		t.Errorf("nil signing: %+v, %v", s, err)
 	}
-	s := Signature(&pack.Signing{KeyFile: "/k.asc", Passphrase: "p", KeyID: "ABCD"})
-	if s.KeyFile != "/k.asc" || s.KeyPassphrase != "p" || s.KeyID == nil || *s.KeyID != "ABCD" {
-		t.Errorf("signature %+v", s)
+	if _, err := Signature(&pack.Signing{KeyFile: filepath.Join(t.TempDir(), "none.asc")}, time.Time{}, false); err == nil {
+		t.Error("a missing key file was accepted")
 	}
-	if s := Signature(&pack.Signing{KeyFile: "/k.asc"}); s.KeyID != nil {
-		t.Errorf("empty key id mapped to %q", *s.KeyID)
+	key := packtest.GPGKey(t, "secret words")
+	signing := &pack.Signing{KeyFile: key.Private, Passphrase: "secret words"}
+	at := time.Unix(1700000000, 0)
+	data := []byte("debian-binary control.tar.gz data.tar.xz")
+	for _, armored := range []bool{false, true} {
+		sign := func() []byte {
+			t.Helper()
+			s, err := Signature(signing, at, armored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.KeyFile != "" || s.KeyPassphrase != "" {
+				t.Errorf("the key reached nfpm's own signer: %+v", s)
+			}
+			sig, err := s.SignFn(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sig
+		}
+		first, second := sign(), sign()
+		// The same key, data and time give the same bytes: signed
+		// packages are reproducible.
+		if !bytes.Equal(first, second) {
+			t.Errorf("armored %v: two signatures of the same data differ", armored)
+		}
+		if got := bytes.HasPrefix(first, []byte("-----BEGIN PGP SIGNATURE-----")); got != armored {
+			t.Errorf("armored %v: signature starts %q", armored, first[:min(len(first), 30)])
+		}
+		dir := t.TempDir()
+		sigFile, dataFile := filepath.Join(dir, "sig"), filepath.Join(dir, "data")
+		if err := os.WriteFile(sigFile, first, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dataFile, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := packtest.Output(t, key.Env(), "gpg", "--batch", "--status-fd", "1", "--verify", sigFile, dataFile)
+		if !strings.Contains(out, "GOODSIG") {
+			t.Errorf("armored %v: gpg --verify:\n%s", armored, out)
+		}
 	}
 }
