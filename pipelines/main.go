@@ -475,8 +475,9 @@ func (m *Packyard) Checksums(
 // Verify installs every package of dist in a clean container of its
 // distribution (dnf for rpm, apt-get for deb), runs BINDIR/NAME buildinfo
 // and systemd-analyze verify on the units it ships, and runs packyard
-// verify on every package. It fails on the first failure and returns the
-// report.
+// verify on every package. Every check runs to its end; the report says
+// PASS, SKIP (could not be made here, and why) or FAIL (and why) for each.
+// When one failed, the function fails with the whole report.
 func (m *Packyard) Verify(
 	ctx context.Context,
 	// The dist directory to verify. Default: build's output.
