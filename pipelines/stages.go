@@ -108,8 +108,8 @@ func (m *Packyard) buildTool(ctx context.Context) (*dagger.File, error) {
 }
 
 // start loads the spec and resolves what every stage of a call shares.
-// stamp asks for the commit and its time too, which every artifact
-// carries.
+// stamp says the call's artifacts carry the commit and its time, which
+// must then be known; without it they are passed on when known.
 func (m *Packyard) start(ctx context.Context, version, build string, stamp bool) (*run, error) {
 	r := &run{m: m, src: m.Source, g: globals{Source: srcDir, Spec: m.Spec, Flavour: normalizeFlavour(build), Version: strings.TrimSpace(version)}}
 	data, err := m.Source.File(m.Spec).Contents(ctx)
@@ -127,9 +127,6 @@ func (m *Packyard) start(ctx context.Context, version, build string, stamp bool)
 	}
 	if r.tool, err = m.buildTool(ctx); err != nil {
 		return nil, err
-	}
-	if r.g.Version != "" && !stamp {
-		return r, nil
 	}
 	if err := r.resolve(ctx, stamp); err != nil {
 		return nil, err
@@ -193,13 +190,18 @@ func (r *run) resolve(ctx context.Context, stamp bool) error {
 			return fmt.Errorf("version: no git repository and no .version file in source: pass --version")
 		}
 	}
-	if !stamp {
-		return nil
-	}
 	if err := stampOf(&v, r.m.Commit, int64(r.m.SourceDateEpoch), hasRepo && !fromArgs); err != nil {
-		return err
+		if stamp {
+			return err
+		}
+		// plan and the like stamp nothing: they go on with what is known,
+		// and an unknown time is left out rather than written as 1970.
+		if v.Time.Unix() <= 0 {
+			v.Time = time.Time{}
+		}
+	} else {
+		r.rev, r.epoch = v.Commit, v.Time.Unix()
 	}
-	r.rev, r.epoch = v.Commit, v.Time.Unix()
 	v.Product = r.g.Version
 	// Without .git the tool cannot ask git which files are tracked; the
 	// .gitignore rules leave out what a clean checkout does not have
