@@ -390,7 +390,13 @@ func properties(in Input, spec *Spec) (map[string]string, error) {
 			data["target_arch"] = arch
 		}
 	}
-	data["arch"] = data["target_arch"]
+	// target_arch stays as written (a Choria template may want the GNU
+	// triplet); arch is the format's own name, which the package carries.
+	arch, err := FormatArch(spec.Format, data["target_arch"])
+	if err != nil && data["target_arch"] != "" {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	data["arch"] = arch
 	data["product"] = in.Product
 	data["product_version"] = in.Version.Product
 	data["rpm_version"] = in.Version.RPM
