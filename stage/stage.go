@@ -19,6 +19,7 @@ import (
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/internal/fsutil"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/templates"
 	"github.com/packyard/packyard/version"
 )
 
@@ -121,6 +122,11 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 		return nil, &UsageError{Err: err}
 	}
 	if err != nil {
+		return nil, err
+	}
+	// Every flavour, not only the one built: a mistake in another is
+	// still a mistake, and would surface only when that one is built.
+	if err := templates.CheckSpec(src, spec); err != nil {
 		return nil, err
 	}
 	flavour, err := spec.Flavour(opts.Flavour)

@@ -178,7 +178,7 @@ func (s *source) spec() (*Spec, error) {
 	_, name, _ := strings.Cut(s.template, "/")
 	own, where, err := s.readOne(name, "template.yaml")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("template %s: no such template (no %s/template.yaml in %s or the embedded templates)", s.template, s.template, ProjectDir)
+		return nil, &NoTemplateError{Template: s.template}
 	}
 	if err != nil {
 		return nil, err

@@ -474,7 +474,7 @@ func TestTarget(t *testing.T) {
 		{"el/el9", target("linux", "arm64", ""), "-", "linux", "aarch64"},
 		{"el/el9", target("linux", "amd64", ""), "-", "linux", "x86_64"},
 		{"el/el9", target("linux", "arm", "6"), "-", "linux", "armv6hl"},
-		{"el/el9", target("linux", "arm64", ""), "arm64ish", "linux", "arm64ish"},
+		{"el/el9", target("linux", "arm64", ""), "ppc64le", "linux", "ppc64le"}, // target_arch wins
 		{"debian/generic", target("linux", "amd64", ""), "-", "linux", "amd64"},
 		{"debian/generic", target("linux", "arm", "7"), "-", "linux", "armhf"},
 		{"debian/generic", target("linux", "arm", "5"), "-", "linux", "armel"},
