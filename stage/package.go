@@ -42,6 +42,8 @@ func writerFor(format, tmp string) (dir string, w pack.Packager, err error) {
 		return "rpkg", rpkg.Writer{TempDir: tmp}, nil
 	case templates.FormatTar:
 		return "tarball", tarball.Packager{}, nil
+	case templates.FormatZip:
+		return "tarball", tarball.ZipPackager{}, nil
 	}
 	return "", nil, fmt.Errorf("template format %q has no writer", format)
 }

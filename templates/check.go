@@ -90,6 +90,11 @@ func (c *checker) flavour(file string, fl *buildspec.Flavour) error {
 				return pk.ErrAt(file, "target_arch", err.Error())
 			}
 		}
+		if f, ok := pk.Properties["format"]; ok {
+			if _, err := archiveFormat(sp.Format, f); err != nil {
+				return pk.ErrAt(file, "format", err.Error())
+			}
+		}
 		reads, err := c.read(tmpl, sp)
 		if err != nil {
 			return err

@@ -626,3 +626,22 @@ func TestHomepage(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveFormat checks that a tar template's format property picks
+// the writer: Choria's format: zip must not silently write a tar.gz.
+func TestArchiveFormat(t *testing.T) {
+	for _, tt := range []struct{ format, want string }{
+		{"-", FormatTar}, {"tgz", FormatTar}, {"zip", FormatZip},
+	} {
+		r, err := Render(input("tarball/basic", map[string]string{"format": tt.format}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Format != tt.want {
+			t.Errorf("format %s: writer %s, want %s", tt.format, r.Format, tt.want)
+		}
+	}
+	if _, err := Render(input("tarball/basic", map[string]string{"format": "rar"})); err == nil || !strings.Contains(err.Error(), `format "rar"`) {
+		t.Errorf("format rar: %v", err)
+	}
+}
