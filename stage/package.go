@@ -76,13 +76,19 @@ func Outputs(r *templates.Rendered) ([]string, error) {
 	}
 	out := []string{dir + "/" + w.FileName(r.Info)}
 	if r.Format == templates.FormatRPM {
-		out = append(out, "srpm/"+srpmName(r.Info))
+		out = append(out, srpmPath(r.Info))
 	}
 	return out, nil
 }
 
-func srpmName(info *pack.Info) string {
-	return fmt.Sprintf("%s-%s-%s.src.rpm", info.Name, info.Version, rpmspec.Release(info))
+// srpmPath is where, relative to dist/, the srpm of info lands:
+// srpm/ARCH/NAME-VERSION-RELEASE.src.rpm. Each srpm carries its arch's
+// binary and says ExclusiveArch, so the srpms of one dist's packages for
+// several arches differ and each needs its own place. The arch is a
+// directory rather than part of the name so that the file keeps the name
+// rpm records in its binary rpm's SOURCERPM tag.
+func srpmPath(info *pack.Info) string {
+	return fmt.Sprintf("srpm/%s/%s-%s-%s.src.rpm", info.Arch, info.Name, info.Version, rpmspec.Release(info))
 }
 
 // packageOutputs is the plan's callback naming each package's files.
@@ -216,7 +222,7 @@ func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 	info := r.Info
 	rpmOut := filepath.Join(c.Dist, "rpm", rpm.Packager{}.FileName(info))
-	srpmOut := filepath.Join(c.Dist, "srpm", srpmName(info))
+	srpmOut := filepath.Join(c.Dist, filepath.FromSlash(srpmPath(info)))
 	top := filepath.Join(c.Work, "rpmbuild", s.Package)
 	spec, err := rpmspec.Write(info, c.Tarball, top)
 	if err != nil {
