@@ -75,7 +75,18 @@ type inherited struct {
 func (c *checker) flavour(file string, fl *buildspec.Flavour) error {
 	defaults := map[string]*inherited{}
 	for _, pk := range fl.Packages {
-		tmpl := pk.Template
+		tmpl, err := resolve(c.project, pk.Template, pk.Properties)
+		var ae *AliasError
+		if errors.As(err, &ae) {
+			return pk.ErrAt(file, ae.Property, ae.Msg)
+		}
+		var cf *ChoriaFormatError
+		if errors.As(err, &cf) {
+			return pk.ErrAt(file, "template", cf.Error())
+		}
+		if err != nil {
+			return err
+		}
 		sp, err := Load(c.project, tmpl)
 		var nt *NoTemplateError
 		if errors.As(err, &nt) {
@@ -161,6 +172,9 @@ func unread(prop string, tmpls []string, reads map[string]bool) string {
 // the project's.
 func (c *checker) known() []string {
 	names := Names()
+	for a := range aliases() {
+		names = append(names, a)
+	}
 	if c.project != "" {
 		root := filepath.Join(c.project, filepath.FromSlash(ProjectDir))
 		matches, _ := filepath.Glob(filepath.Join(root, "*", "*", "template.yaml"))

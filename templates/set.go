@@ -78,7 +78,11 @@ func (s *Set) Render(in Input) (*Rendered, error) {
 	if in.Package == nil {
 		return nil, errors.New("render: no package")
 	}
-	src, err := newSource(in.ProjectDir, in.Package.Template)
+	tmpl, err := resolve(in.ProjectDir, in.Package.Template, in.Package.Properties)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	src, err := newSource(in.ProjectDir, tmpl)
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
 	}

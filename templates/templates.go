@@ -213,7 +213,15 @@ func Load(projectDir, tmpl string) (*Spec, error) {
 }
 
 // FormatOf returns the package format a template produces, for planning.
+// It knows Choria's template names that embedded templates stand in for
+// (el/generic, archive/basic) without the package's properties.
 func FormatOf(projectDir, tmpl string) (string, error) {
+	if err := choriaFormat(projectDir, tmpl); err != nil {
+		return "", err
+	}
+	if a, ok := aliases()[tmpl]; ok && !exists(projectDir, tmpl) {
+		return a.format, nil
+	}
 	s, err := Load(projectDir, tmpl)
 	if err != nil {
 		return "", err
@@ -380,6 +388,11 @@ func properties(in Input, spec *Spec) (map[string]string, error) {
 		if t.OS != "linux" && spec.Format != FormatTar {
 			return nil, fmt.Errorf("package %s: template %s packages linux binaries, but compile target %s is for %s; use a tar template such as tarball/basic",
 				in.Package.Name, in.Package.Template, t.Name, t.OS)
+		}
+		// Choria's archive templates take os as a property; here the
+		// compile target decides, and a spec saying otherwise is wrong.
+		if o := in.Package.Properties["os"]; o != "" && o != t.OS {
+			return nil, fmt.Errorf("package %s: os %q, but compile target %s is for %s", in.Package.Name, o, t.Name, t.OS)
 		}
 		data["os"] = t.OS
 		if data["target_arch"] == "" {

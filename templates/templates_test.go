@@ -438,7 +438,7 @@ func TestEachErrors(t *testing.T) {
 		want  string
 	}{
 		{"service without its files", nil, map[string]string{"services": "server agent"},
-			"embedded:templates/el/global/template.yaml:54: template el/el8: file agent.conf not found in el/el8 or el/global"},
+			"embedded:templates/el/global/template.yaml:63: template el/el8: file agent.conf not found in el/el8 or el/global"},
 		{"bad each", map[string]string{"el/x/template.yaml": "contents:\n  - {each: '{{.nope}}', src: a, dst: /a}\n"},
 			nil, `el/x/template.yaml:2 each" at <.nope>: map has no entry for key "nope"`},
 		{"twice the same item", map[string]string{"el/x/template.yaml": "contents:\n  - {each: 'a a', src: server.conf, dst: '/{{.item}}'}\n"},
