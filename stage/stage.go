@@ -142,6 +142,10 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	if v.Commit == "" {
+		// Said, not silent: the binaries' SHA flag will be empty.
+		opts.Progress.Skip("commit", "not a git work tree and no commit in .version: the SHA flag is empty")
+	}
 	plan, err := buildspec.NewPlan(spec, opts.Flavour, buildspec.PlanOptions{
 		Version:        v.Product,
 		Packages:       opts.Packages,

@@ -106,7 +106,10 @@ func exists(projectDir, tmpl string) bool {
 }
 
 // choriaFormat returns a *ChoriaFormatError when the project's directory
-// of tmpl, or its family's global, holds Choria's config.yaml or build.sh.
+// of tmpl, or its family's global, is in Choria's format: it holds
+// config.yaml or build.sh, or (global) it has no template.yaml while a
+// template of the family is in Choria's format, so that its files are
+// Choria's too.
 func choriaFormat(projectDir, tmpl string) error {
 	if projectDir == "" {
 		return nil
@@ -115,17 +118,45 @@ func choriaFormat(projectDir, tmpl string) error {
 	if !ok {
 		return nil
 	}
+	root := filepath.Join(projectDir, filepath.FromSlash(ProjectDir), family)
 	for _, dir := range []string{name, "global"} {
-		d := filepath.Join(projectDir, filepath.FromSlash(ProjectDir), family, dir)
-		for _, f := range []string{"config.yaml", "build.sh"} {
-			_, err := os.Stat(filepath.Join(d, f))
-			if err == nil {
-				return &ChoriaFormatError{Template: tmpl, Dir: filepath.Join(ProjectDir, family, dir)}
-			}
-			if !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("template %s: %w", tmpl, err)
-			}
+		is, err := choriaDir(filepath.Join(root, dir))
+		if err != nil {
+			return fmt.Errorf("template %s: %w", tmpl, err)
+		}
+		if is {
+			return &ChoriaFormatError{Template: tmpl, Dir: filepath.Join(ProjectDir, family, dir)}
+		}
+	}
+	global := filepath.Join(root, "global")
+	if _, err := os.Stat(global); err != nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(global, "template.yaml")); err == nil {
+		return nil
+	}
+	dirs, _ := os.ReadDir(root)
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		if is, err := choriaDir(filepath.Join(root, d.Name())); err == nil && is {
+			return &ChoriaFormatError{Template: tmpl, Dir: filepath.Join(ProjectDir, family, "global")}
 		}
 	}
 	return nil
+}
+
+// choriaDir reports whether dir holds Choria's config.yaml or build.sh.
+func choriaDir(dir string) (bool, error) {
+	for _, f := range []string{"config.yaml", "build.sh"} {
+		_, err := os.Stat(filepath.Join(dir, f))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return false, err
+		}
+	}
+	return false, nil
 }

@@ -76,13 +76,26 @@ func TestChoriaFormatNotMixed(t *testing.T) {
 			t.Errorf("FormatOf: %v, want a *ChoriaFormatError", err)
 		}
 	}
+	// Choria's global files beside a Choria-format template are Choria's
+	// too: el/el8 would take them file by file.
+	dir := project(t, map[string]string{
+		"el/generic/config.yaml": "required_properties: [dist]\n",
+		"el/global/server.conf":  "logfile = /var/log/choria.log\n",
+	})
+	in := input("el/el8", map[string]string{"dist": "el8"})
+	in.ProjectDir = dir
+	var cf *ChoriaFormatError
+	if _, err := Render(in); !errors.As(err, &cf) || !strings.Contains(err.Error(), "el/global") {
+		t.Errorf("el/el8 over Choria's el/global: %v, want a *ChoriaFormatError naming el/global", err)
+	}
+
 	// A project's own Packyard template of a Choria name wins over the
 	// stand-in.
-	dir := project(t, map[string]string{"archive/basic/template.yaml": "format: tar\nrequired_properties: [name]\n"})
+	dir = project(t, map[string]string{"archive/basic/template.yaml": "format: tar\nrequired_properties: [name]\n"})
 	if _, err := os.Stat(filepath.Join(dir, ProjectDir, "archive/basic/template.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	in := input("archive/basic", map[string]string{"format": "-"})
+	in = input("archive/basic", map[string]string{"format": "-"})
 	in.ProjectDir = dir
 	r, err := Render(in)
 	if err != nil {

@@ -27,6 +27,11 @@ func TestChoriaProject(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("packyard build: exit %d\n%s", r.code, r.stderr)
 	}
+	// No git, no .version: the time is SOURCE_DATE_EPOCH's, and the empty
+	// commit is said, not silent.
+	if !strings.Contains(r.stderr, "the SHA flag is empty") {
+		t.Errorf("no word of the missing commit:\n%s", r.stderr)
+	}
 	want := []string{
 		"deb/choria_0.29.0-1_amd64.deb", "deb/choria_0.29.0-1_armhf.deb",
 		"rpm/choria-0.29.0-1.el8.aarch64.rpm", "rpm/choria-0.29.0-1.el8.x86_64.rpm",
