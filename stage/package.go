@@ -95,6 +95,11 @@ func srpmPath(info *pack.Info) string {
 func packageOutputs(dir string, f *buildspec.Flavour, v version.Version) func(*buildspec.Package) ([]string, error) {
 	set := templates.NewSet()
 	return func(p *buildspec.Package) ([]string, error) {
+		// A Choria-format template's build.sh decides its files: they
+		// are known, checksummed and verified once it has run.
+		if ct, err := templates.LoadChoria(dir, p.Template); err != nil || ct != nil {
+			return nil, err
+		}
 		// Naming reads no bytes: the binary's future place will do.
 		bin := "binaries/" + p.Binary
 		var target *buildspec.CompileTarget
@@ -190,6 +195,11 @@ func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 	p, err := c.pkg(s.Package)
 	if err != nil {
 		return err
+	}
+	if ct, err := templates.LoadChoria(c.SourceDir, p.Template); err != nil {
+		return err
+	} else if ct != nil {
+		return c.writeChoria(s, p, ct)
 	}
 	r, err := c.render(set, p)
 	if err != nil {

@@ -75,12 +75,25 @@ type inherited struct {
 func (c *checker) flavour(file string, fl *buildspec.Flavour) error {
 	defaults := map[string]*inherited{}
 	for _, pk := range fl.Packages {
+		ct, err := LoadChoria(c.project, pk.Template)
+		var cf *ChoriaFormatError
+		if errors.As(err, &cf) {
+			return pk.ErrAt(file, "template", cf.Error())
+		}
+		if err != nil {
+			return pk.ErrAt(file, "template", err.Error())
+		}
+		if ct != nil {
+			if err := c.choria(file, pk, ct, defaults); err != nil {
+				return err
+			}
+			continue
+		}
 		tmpl, err := resolve(c.project, pk.Template, pk.Properties)
 		var ae *AliasError
 		if errors.As(err, &ae) {
 			return pk.ErrAt(file, ae.Property, ae.Msg)
 		}
-		var cf *ChoriaFormatError
 		if errors.As(err, &cf) {
 			return pk.ErrAt(file, "template", cf.Error())
 		}
@@ -110,31 +123,77 @@ func (c *checker) flavour(file string, fl *buildspec.Flavour) error {
 		if err != nil {
 			return err
 		}
-		own := pk.Keys[""].Field + "."
-		keys := make([]string, 0, len(pk.Properties))
-		for k := range pk.Properties {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if strings.HasPrefix(pk.Keys[k].Field, own) {
-				if !reads[k] {
-					return pk.ErrAt(file, k, unread(k, []string{tmpl}, reads))
-				}
-				continue
-			}
-			d := defaults[k]
-			if d == nil {
-				d = &inherited{pk: pk}
-				defaults[k] = d
-			}
-			if reads[k] {
-				d.read = true
-			} else if !contains(d.tmpl, tmpl) {
-				d.tmpl = append(d.tmpl, tmpl)
-			}
+		if err := c.properties(file, pk, tmpl, reads, defaults); err != nil {
+			return err
 		}
 	}
+	return c.defaults(file, defaults)
+}
+
+// choria checks a package of a Choria-format template: target_arch for
+// the el and debian families, and that its template reads each property.
+func (c *checker) choria(file string, pk *buildspec.Package, ct *ChoriaTemplate, defaults map[string]*inherited) error {
+	family, _, _ := strings.Cut(ct.Name, "/")
+	format := map[string]string{"el": FormatRPM, "debian": FormatDeb}[family]
+	if ta := pk.Properties["target_arch"]; ta != "" && format != "" {
+		if _, err := FormatArch(format, ta); err != nil {
+			return pk.ErrAt(file, "target_arch", err.Error())
+		}
+	}
+	reads, ok := c.reads["choria:"+ct.Name]
+	if !ok {
+		reads = map[string]bool{}
+		for _, p := range append(builtinProperties(), ct.Required...) {
+			reads[p] = true
+		}
+		for _, dir := range ct.Dirs {
+			_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					if b, err := os.ReadFile(p); err == nil {
+						addReads(reads, string(b))
+					}
+				}
+				return nil
+			})
+		}
+		c.reads["choria:"+ct.Name] = reads
+	}
+	return c.properties(file, pk, ct.Name, reads, defaults)
+}
+
+// properties checks that tmpl, which reads reads, reads each property of
+// pk's own entry, and notes for the defaults which templates read theirs.
+func (c *checker) properties(file string, pk *buildspec.Package, tmpl string, reads map[string]bool, defaults map[string]*inherited) error {
+	own := pk.Keys[""].Field + "."
+	keys := make([]string, 0, len(pk.Properties))
+	for k := range pk.Properties {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if strings.HasPrefix(pk.Keys[k].Field, own) {
+			if !reads[k] {
+				return pk.ErrAt(file, k, unread(k, []string{tmpl}, reads))
+			}
+			continue
+		}
+		d := defaults[k]
+		if d == nil {
+			d = &inherited{pk: pk}
+			defaults[k] = d
+		}
+		if reads[k] {
+			d.read = true
+		} else if !contains(d.tmpl, tmpl) {
+			d.tmpl = append(d.tmpl, tmpl)
+		}
+	}
+	return nil
+}
+
+// defaults reports a property of the flavour's defaults that no package
+// inheriting it reads.
+func (c *checker) defaults(file string, defaults map[string]*inherited) error {
 	keys := make([]string, 0, len(defaults))
 	for k := range defaults {
 		keys = append(keys, k)
@@ -244,14 +303,19 @@ func (c *checker) read(tmpl string, sp *Spec) (map[string]bool, error) {
 		}
 	}
 	for _, t := range texts {
-		for _, a := range actionRE.FindAllStringSubmatch(t, -1) {
-			for _, m := range propRE.FindAllStringSubmatch(a[1], -1) {
-				r[m[1]] = true
-			}
-		}
+		addReads(r, t)
 	}
 	c.reads[tmpl] = r
 	return r, nil
+}
+
+// addReads adds to r the properties the actions of text read.
+func addReads(r map[string]bool, text string) {
+	for _, a := range actionRE.FindAllStringSubmatch(text, -1) {
+		for _, m := range propRE.FindAllStringSubmatch(a[1], -1) {
+			r[m[1]] = true
+		}
+	}
 }
 
 func contains(list []string, s string) bool {
