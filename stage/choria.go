@@ -35,7 +35,7 @@ func choriaTools(family string) []string {
 // format, as Choria's packager does: every file of the template rendered
 // with the package's properties into a build directory; beside it the
 // source tarball (cpkg_tarball) holding the source release under
-// cpkg_source_dir, the rendered tree as dist/ (where rpmbuild -ta finds the
+// cpkg_source_dir (without packager/templates), the rendered tree as dist/ (where rpmbuild -ta finds the
 // spec) and the binary (cpkg_binary); then build.sh runs there, and the
 // files its config.yaml's artifacts globs match go into dist/.
 //
@@ -134,9 +134,17 @@ func choriaPlace(file, rpmArch string) (string, error) {
 // choriaTarball writes build/name: the source release re-rooted at
 // prefix, the rendered files of build as dist/, and the binary.
 func (c *Context) choriaTarball(build, name, prefix, bin string) error {
-	entries, err := releaseEntries(c.Tarball)
+	all, err := releaseEntries(c.Tarball)
 	if err != nil {
 		return err
+	}
+	// The templates unrendered would be a second rpm spec beside dist/'s,
+	// which rpmbuild -ta refuses: dist/ holds them rendered.
+	var entries []tarball.Entry
+	for _, e := range all {
+		if e.Name != templates.ProjectDir && !strings.HasPrefix(e.Name, templates.ProjectDir+"/") {
+			entries = append(entries, e)
+		}
 	}
 	err = filepath.WalkDir(build, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

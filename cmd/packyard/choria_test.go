@@ -147,3 +147,101 @@ func TestChoriaProject(t *testing.T) {
 		}
 	}
 }
+
+// TestChoriaTemplates builds testdata/choria-templates, whose templates
+// are in Choria's own format (config.yaml, build.sh, an rpm spec with
+// %config(noreplace), a debian/ tree), engine-less: rendered whole, the
+// rpm and srpm from the template's spec by rpmbuild -ta, the deb by
+// dpkg-buildpackage, each collected into dist/, checksummed, linted and
+// installed.
+func TestChoriaTemplates(t *testing.T) {
+	t.Parallel()
+	packtest.Need(t, "rpm", "rpmbuild", "dpkg-buildpackage", "lintian", "rpmlint")
+	src := filepath.Join(t.TempDir(), "choria")
+	copyDir(t, "testdata/choria-templates", src)
+	dist := filepath.Join(t.TempDir(), "dist")
+	r := packyard(t, src, []string{"SOURCE_DATE_EPOCH=1709294400"}, "build", "--version", "0.29.0", "--out", dist)
+	if r.code != 0 {
+		t.Fatalf("packyard build: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "build.sh of el/generic runs on this host, standing in for el8") {
+		t.Errorf("no word that the host stands in for el8:\n%s", r.stderr)
+	}
+	rpmFile := filepath.Join(dist, "rpm/choria-0.29.0-1.el8.x86_64.rpm")
+	srpm := filepath.Join(dist, "srpm/x86_64/choria-0.29.0-1.el8.src.rpm")
+	deb := filepath.Join(dist, "deb/choria_0.29.0-1_amd64.deb")
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{rpmFile, srpm, deb} {
+		rel, _ := filepath.Rel(dist, f)
+		if !strings.Contains(string(sums), " "+filepath.ToSlash(rel)+"\n") {
+			t.Errorf("SHA256SUMS lacks %s:\n%s", rel, sums)
+		}
+	}
+
+	t.Run("rpm", func(t *testing.T) {
+		files := rpmFiles(t, rpmFile)
+		for path, flags := range map[string]string{
+			"/etc/choria/server.conf": "cn", "/etc/sysconfig/choria-server": "cn",
+			"/usr/lib/systemd/system/choria-server.service": "", "/usr/lib/systemd/system-preset/50-choria.preset": "",
+		} {
+			if f, ok := files[path]; !ok || f.flags != flags {
+				t.Errorf("%s: %+v (present %v), want flags %q", path, f, ok, flags)
+			}
+		}
+		if q := packtest.Output(t, nil, "rpm", "-qp", "--qf", "%{URL} %{SOURCERPM}", rpmFile); q != "https://choria.example choria-0.29.0-1.el8.src.rpm" {
+			t.Errorf("rpm -qp: %s", q)
+		}
+		lintConfig := filepath.Join(repoRoot(t), "templates/el/global/rpmlint.toml")
+		for _, f := range []string{rpmFile, srpm} {
+			if k := packtest.Output(t, nil, "rpm", "-K", f); !strings.Contains(k, "digests OK") {
+				t.Errorf("rpm -K %s: %s", f, k)
+			}
+			l := packtest.Exec(t, "", packtest.RpmlintEnv(t), "rpmlint", "-c", lintConfig, f)
+			if l.Code != 0 || !strings.Contains(l.Stdout, " 0 errors,") {
+				t.Errorf("rpmlint %s: exit %d\n%s%s", f, l.Code, l.Stdout, l.Stderr)
+			}
+		}
+		root := throwawayRoot(t)
+		packtest.Output(t, nil, "rpm", "--root", root, "--initdb")
+		packtest.Output(t, nil, "rpm", "--root", root, "-i", "--nodeps", rpmFile)
+		if out := packtest.Output(t, nil, filepath.Join(root, "usr/bin/choria"), "--version"); !strings.Contains(out, "choria 0.29.0") {
+			t.Errorf("installed choria --version: %s", out)
+		}
+	})
+
+	t.Run("deb", func(t *testing.T) {
+		if a := strings.TrimSpace(packtest.Output(t, nil, "dpkg-deb", "-f", deb, "Architecture")); a != "amd64" {
+			t.Errorf("Architecture %q", a)
+		}
+		conffiles := strings.Fields(packtest.Output(t, nil, "dpkg-deb", "-I", deb, "conffiles"))
+		if !slices.Equal(conffiles, []string{"/etc/choria/server.conf", "/etc/default/choria-server"}) {
+			t.Errorf("conffiles %v", conffiles)
+		}
+		lint := packtest.Exec(t, "", nil, "lintian", "--no-tag-display-limit", deb)
+		if lint.Code != 0 || strings.Contains(lint.Stdout, "E: ") {
+			t.Errorf("lintian: exit %d\n%s%s", lint.Code, lint.Stdout, lint.Stderr)
+		}
+		root := throwawayRoot(t)
+		packtest.Output(t, nil, "dpkg", "--root", root, "--force-depends", "-i", deb)
+		if out := packtest.Output(t, nil, filepath.Join(root, "usr/bin/choria"), "--version"); !strings.Contains(out, "choria 0.29.0") {
+			t.Errorf("installed choria --version: %s", out)
+		}
+	})
+
+	t.Run("missing tool", func(t *testing.T) {
+		// packyard package on the built release and binary, with a PATH
+		// holding bash alone: the error names rpmbuild.
+		bin := t.TempDir()
+		if err := os.Symlink("/bin/bash", filepath.Join(bin, "bash")); err != nil {
+			t.Fatal(err)
+		}
+		r := packyard(t, src, []string{"SOURCE_DATE_EPOCH=1709294400", "PATH=" + bin}, "package", "--package", "el8_64",
+			"--binaries", filepath.Join(dist, "binaries"), "--tarball", filepath.Join(dist, "choria-0.29.0.tar.gz"), "--out", t.TempDir())
+		if r.code == 0 || !strings.Contains(r.stderr, "needs rpmbuild, which is not on PATH") {
+			t.Errorf("exit %d, want an error naming rpmbuild:\n%s", r.code, r.stderr)
+		}
+	})
+}
