@@ -62,17 +62,19 @@ type AliasError struct {
 func (e *AliasError) Error() string { return e.Msg }
 
 // ChoriaFormatError is a project template in Choria's own format
-// (config.yaml and build.sh), which Packyard does not run: using its files
-// one by one over Packyard's would mix two packagings into one package.
+// (config.yaml and build.sh) met where only a Packyard template will do:
+// rendering it as one (the Dagger module, rpmspec), or Packyard's template
+// of a family whose global is Choria's. Using its files one by one over
+// Packyard's would mix two packagings into one package.
 type ChoriaFormatError struct {
 	Template string
 	Dir      string // the directory holding config.yaml or build.sh
 }
 
 func (e *ChoriaFormatError) Error() string {
-	return fmt.Sprintf("template %s: %s is a template in Choria's format (config.yaml, build.sh), which Packyard does not run yet; "+
-		"its files are not mixed with Packyard's: move it aside to use Packyard's %s, or write a template.yaml (docs/choria.md)",
-		e.Template, e.Dir, e.Template)
+	return fmt.Sprintf("template %s: %s is in Choria's format (config.yaml, build.sh); its files are never mixed with Packyard's templates: "+
+		"packyard build and package run a template of that format whole, and nothing else uses it (docs/choria.md)",
+		e.Template, e.Dir)
 }
 
 // resolve returns the template that renders a package naming tmpl: tmpl
