@@ -88,3 +88,36 @@ foss:
 		t.Errorf("without the project's template, log_level is unknown: got %v", err)
 	}
 }
+
+// TestCheckSpecChoriaFormat checks the properties of a package whose
+// template is in Choria's format: what its files read is known, a typo
+// is not.
+func TestCheckSpecChoriaFormat(t *testing.T) {
+	dir := project(t, map[string]string{
+		"el/generic/config.yaml": "required_properties: [dist]\nartifacts: ['*.rpm']\n",
+		"el/global/build.sh":     "rpmbuild -ta {{cpkg_tarball}} # {{cpkg_server_args}}\n",
+	})
+	for _, tt := range []struct{ props, want string }{
+		{"server_args: --debug", ""},
+		{"server_ars: --debug", `foss.packages.el8_64.server_ars: unknown property "server_ars": template el/generic does not read it (not required, no default, not used in its files) (did you mean "server_args"?)`},
+		{"target_arch: sparc", `foss.packages.el8_64.target_arch: target_arch "sparc"`},
+	} {
+		spec, err := buildspec.Parse(filepath.Join(dir, "packager/buildspec.yaml"), []byte(`
+foss:
+  compile_targets:
+    64bit_linux: {os: linux, arch: amd64}
+  packages:
+    el8_64: {template: el/generic, dist: el8, `+tt.props+`, binary: 64bit_linux}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = CheckSpec(dir, spec)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.props, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: error %v, want %q", tt.props, err, tt.want)
+		}
+	}
+}
