@@ -231,6 +231,25 @@ func TestChoriaTemplates(t *testing.T) {
 		}
 	})
 
+	t.Run("package subcommand", func(t *testing.T) {
+		// The stage the Dagger module runs, given the release and the
+		// binary: the same bytes as packyard build's.
+		out := t.TempDir()
+		for _, p := range []string{"el8_64", "bookworm_64"} {
+			r := packyard(t, src, []string{"SOURCE_DATE_EPOCH=1709294400"}, "package", "--version", "0.29.0", "--package", p,
+				"--binaries", filepath.Join(dist, "binaries"), "--tarball", filepath.Join(dist, "choria-0.29.0.tar.gz"), "--out", out)
+			if r.code != 0 {
+				t.Fatalf("package %s: exit %d\n%s", p, r.code, r.stderr)
+			}
+		}
+		for _, f := range []string{rpmFile, srpm, deb} {
+			rel, _ := filepath.Rel(dist, f)
+			if a, b := sha256File(t, f), sha256File(t, filepath.Join(out, rel)); a != b {
+				t.Errorf("%s: build gives %s, packyard package %s", rel, a, b)
+			}
+		}
+	})
+
 	t.Run("missing tool", func(t *testing.T) {
 		// packyard package on the built release and binary, with a PATH
 		// holding bash alone: the error names rpmbuild.
