@@ -37,6 +37,8 @@ echo "== building packyard and genproject into $work/bin" >&2
 (cd "$repo" && go build -o "$work/bin/packyard" ./cmd/packyard && go build -o "$work/bin/genproject" ./bench/cmd/genproject)
 # The example's pre commands run `packyard codegen`.
 export PATH=$work/bin:$PATH
+# The generated project has no .git: packyard refuses to guess its time.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct)}
 
 echo
 # Other work on the machine shows in every figure: record the load.

@@ -48,6 +48,11 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
+// DidYouMean returns ` (did you mean "x"?)` for the candidate closest to
+// s, or "" when none is close enough to be a likely typo: for checks of a
+// spec made outside this package, such as its packages' properties.
+func DidYouMean(s string, candidates []string) string { return didYouMean(s, candidates) }
+
 // didYouMean returns ` (did you mean "x"?)` for the candidate closest to
 // s, or "" when none is close enough to be a likely typo.
 func didYouMean(s string, candidates []string) string {

@@ -847,12 +847,19 @@ func (p *parser) envVars(f pair) (map[string]string, error) {
 // With partial set (checking the defaults alone) template and binary are
 // not required.
 func (p *parser) pkg(fl *Flavour, name, path string, key *yaml.Node, defaults, own []pair, targets []string, partial bool) (*Package, error) {
-	pk := &Package{Name: name, Properties: map[string]string{}, Line: line(key)}
+	pk := &Package{Name: name, Properties: map[string]string{}, Line: line(key), Keys: map[string]Position{}}
+	// The package itself, under "", for messages about a key it lacks.
+	pk.Keys[""] = Position{Line: line(key), Field: path}
+	if key != nil {
+		pk.Keys[""] = Position{Line: key.Line, Col: key.Column, Field: path}
+	}
 	// Defaults first, then the entry's own pairs, key by key; an own null
 	// removes the default.
 	for _, src := range [][]pair{defaults, own} {
 		for _, f := range src {
+			pk.Keys[f.name] = Position{Line: f.key.Line, Col: f.key.Column, Field: f.path}
 			if isNull(f.val) {
+				delete(pk.Keys, f.name)
 				delete(pk.Properties, f.name)
 				switch f.name {
 				case "template":

@@ -143,8 +143,7 @@ func NewPlan(spec *Spec, flavour string, opts PlanOptions) (*Plan, error) {
 			if other, ok := owner[o]; ok {
 				// Two packages that write one file, e.g. the same srpm for
 				// two arches of one dist, are a mistake in the spec.
-				return nil, &ConfigError{File: spec.File, Field: flavour + ".packages." + pk.Name,
-					Msg: fmt.Sprintf("writes %s, as %s does already", o, other)}
+				return nil, pk.ErrAt(spec.File, "", fmt.Sprintf("writes %s, as %s does already", o, other))
 			}
 			owner[o] = id
 		}

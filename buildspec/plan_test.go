@@ -254,10 +254,10 @@ func TestPlanErrors(t *testing.T) {
 			return []string{"../x.rpm"}, nil
 		}}, false, `plan: package bookworm_64 output "../x.rpm": want a clean path inside dist/`},
 		{"two packages, one file", "foss", PlanOptions{Version: "1", PackageOutputs: outputs}, true,
-			`/src/app/packager/buildspec.yaml: foss.packages.el8_arm64: writes srpm/app-1.0.0-1.el8.src.rpm, as package/el8_64 does already`},
+			`/src/app/packager/buildspec.yaml:14:5: foss.packages.el8_arm64: writes srpm/app-1.0.0-1.el8.src.rpm, as package/el8_64 does already`},
 		{"package overwrites a binary", "foss", PlanOptions{Version: "1", PackageOutputs: func(*Package) ([]string, error) {
 			return []string{"binaries/app-1-linux-amd64"}, nil
-		}}, true, `/src/app/packager/buildspec.yaml: foss.packages.bookworm_64: writes binaries/app-1-linux-amd64, as compile/64bit_linux does already`},
+		}}, true, `/src/app/packager/buildspec.yaml:15:5: foss.packages.bookworm_64: writes binaries/app-1-linux-amd64, as compile/64bit_linux does already`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,4 +74,29 @@ type Package struct {
 	Properties map[string]string
 	// Line is where the package is named in the spec; 0 when unknown.
 	Line int
+	// Keys says where each of the package's keys (template, binary and
+	// every property) was set: in the entry itself or in the defaults it
+	// inherits. Checks that need the templates, which this package does
+	// not know, use it to report the place with ErrAt.
+	Keys map[string]Position
+}
+
+// Position is where a key was set in the spec file.
+type Position struct {
+	Line, Col int
+	Field     string // dotted path, e.g. foss.packages.el8_64.target_arch
+}
+
+// ErrAt is a *ConfigError about key of p, at the place it was set; a key
+// the package does not have is reported at the package's name.
+func (p *Package) ErrAt(file, key, msg string) *ConfigError {
+	if pos, ok := p.Keys[key]; ok {
+		return &ConfigError{File: file, Line: pos.Line, Col: pos.Col, Field: pos.Field, Msg: msg}
+	}
+	pos := p.Keys[""]
+	field := pos.Field
+	if key != "" {
+		field = join(field, key)
+	}
+	return &ConfigError{File: file, Line: pos.Line, Col: pos.Col, Field: field, Msg: msg}
 }

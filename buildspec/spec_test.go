@@ -274,5 +274,6 @@ func takeLines(t *testing.T, fl *Flavour) {
 			t.Errorf("package %s: line %d", p.Name, p.Line)
 		}
 		p.Line = 0
+		p.Keys = nil
 	}
 }

@@ -42,6 +42,8 @@ func writerFor(format, tmp string) (dir string, w pack.Packager, err error) {
 		return "rpkg", rpkg.Writer{TempDir: tmp}, nil
 	case templates.FormatTar:
 		return "tarball", tarball.Packager{}, nil
+	case templates.FormatZip:
+		return "tarball", tarball.ZipPackager{}, nil
 	}
 	return "", nil, fmt.Errorf("template format %q has no writer", format)
 }
@@ -74,19 +76,30 @@ func Outputs(r *templates.Rendered) ([]string, error) {
 	}
 	out := []string{dir + "/" + w.FileName(r.Info)}
 	if r.Format == templates.FormatRPM {
-		out = append(out, "srpm/"+srpmName(r.Info))
+		out = append(out, srpmPath(r.Info))
 	}
 	return out, nil
 }
 
-func srpmName(info *pack.Info) string {
-	return fmt.Sprintf("%s-%s-%s.src.rpm", info.Name, info.Version, rpmspec.Release(info))
+// srpmPath is where, relative to dist/, the srpm of info lands:
+// srpm/ARCH/NAME-VERSION-RELEASE.src.rpm. Each srpm carries its arch's
+// binary and says ExclusiveArch, so the srpms of one dist's packages for
+// several arches differ and each needs its own place. The arch is a
+// directory rather than part of the name so that the file keeps the name
+// rpm records in its binary rpm's SOURCERPM tag.
+func srpmPath(info *pack.Info) string {
+	return fmt.Sprintf("srpm/%s/%s-%s-%s.src.rpm", info.Arch, info.Name, info.Version, rpmspec.Release(info))
 }
 
 // packageOutputs is the plan's callback naming each package's files.
 func packageOutputs(dir string, f *buildspec.Flavour, v version.Version) func(*buildspec.Package) ([]string, error) {
 	set := templates.NewSet()
 	return func(p *buildspec.Package) ([]string, error) {
+		// A Choria-format template's build.sh decides its files: they
+		// are known, checksummed and verified once it has run.
+		if ct, err := templates.LoadChoria(dir, p.Template); err != nil || ct != nil {
+			return nil, err
+		}
 		// Naming reads no bytes: the binary's future place will do.
 		bin := "binaries/" + p.Binary
 		var target *buildspec.CompileTarget
@@ -183,6 +196,11 @@ func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 	if err != nil {
 		return err
 	}
+	if ct, err := templates.LoadChoria(c.SourceDir, p.Template); err != nil {
+		return err
+	} else if ct != nil {
+		return c.writeChoria(s, p, ct)
+	}
 	r, err := c.render(set, p)
 	if err != nil {
 		return err
@@ -214,7 +232,7 @@ func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 	info := r.Info
 	rpmOut := filepath.Join(c.Dist, "rpm", rpm.Packager{}.FileName(info))
-	srpmOut := filepath.Join(c.Dist, "srpm", srpmName(info))
+	srpmOut := filepath.Join(c.Dist, filepath.FromSlash(srpmPath(info)))
 	top := filepath.Join(c.Work, "rpmbuild", s.Package)
 	spec, err := rpmspec.Write(info, c.Tarball, top)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/internal/fsutil"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/templates"
 	"github.com/packyard/packyard/version"
 )
 
@@ -123,6 +124,11 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every flavour, not only the one built: a mistake in another is
+	// still a mistake, and would surface only when that one is built.
+	if err := templates.CheckSpec(src, spec); err != nil {
+		return nil, err
+	}
 	flavour, err := spec.Flavour(opts.Flavour)
 	if err != nil {
 		return nil, err
@@ -135,6 +141,10 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 	}
 	if err != nil {
 		return nil, &UsageError{Err: err}
+	}
+	if v.Commit == "" {
+		// Said, not silent: the binaries' SHA flag will be empty.
+		opts.Progress.Skip("commit", "not a git work tree and no commit in .version: the SHA flag is empty")
 	}
 	plan, err := buildspec.NewPlan(spec, opts.Flavour, buildspec.PlanOptions{
 		Version:        v.Product,

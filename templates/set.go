@@ -78,7 +78,11 @@ func (s *Set) Render(in Input) (*Rendered, error) {
 	if in.Package == nil {
 		return nil, errors.New("render: no package")
 	}
-	src, err := newSource(in.ProjectDir, in.Package.Template)
+	tmpl, err := resolve(in.ProjectDir, in.Package.Template, in.Package.Properties)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	src, err := newSource(in.ProjectDir, tmpl)
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
 	}
@@ -96,7 +100,27 @@ func (s *Set) Render(in Input) (*Rendered, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
 	}
-	return &Rendered{Format: spec.Format, Info: info}, nil
+	format, err := archiveFormat(spec.Format, data["format"])
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	return &Rendered{Format: format, Info: info}, nil
+}
+
+// archiveFormat is the writer's format of a package of a template of
+// format: a tar template writes a tar.gz, or a zip when the package's
+// format property says so, as Choria's archive templates do.
+func archiveFormat(format, property string) (string, error) {
+	if format != FormatTar {
+		return format, nil
+	}
+	switch property {
+	case "", "tgz", "tar.gz":
+		return FormatTar, nil
+	case "zip":
+		return FormatZip, nil
+	}
+	return "", fmt.Errorf("format %q: want tgz or zip", property)
 }
 
 // spec returns the merged template.yaml of src's template. The Spec is

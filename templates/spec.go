@@ -18,6 +18,10 @@ const (
 	FormatDeb  = "deb"
 	FormatRpkg = "rpkg"
 	FormatTar  = "tar"
+	// FormatZip is a tar template rendered for a package whose format
+	// property is zip (Choria's archive/basic and windows archives): the
+	// same contents, written as a zip. It is never a template.yaml format.
+	FormatZip = "zip"
 )
 
 // Spec is a template's template.yaml: what the package is made of. The

@@ -178,7 +178,7 @@ func (s *source) spec() (*Spec, error) {
 	_, name, _ := strings.Cut(s.template, "/")
 	own, where, err := s.readOne(name, "template.yaml")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("template %s: no such template (no %s/template.yaml in %s or the embedded templates)", s.template, s.template, ProjectDir)
+		return nil, &NoTemplateError{Template: s.template}
 	}
 	if err != nil {
 		return nil, err
@@ -213,7 +213,15 @@ func Load(projectDir, tmpl string) (*Spec, error) {
 }
 
 // FormatOf returns the package format a template produces, for planning.
+// It knows Choria's template names that embedded templates stand in for
+// (el/generic, archive/basic) without the package's properties.
 func FormatOf(projectDir, tmpl string) (string, error) {
+	if err := choriaFormat(projectDir, tmpl); err != nil {
+		return "", err
+	}
+	if a, ok := aliases()[tmpl]; ok && !exists(projectDir, tmpl) {
+		return a.format, nil
+	}
 	s, err := Load(projectDir, tmpl)
 	if err != nil {
 		return "", err
@@ -381,6 +389,11 @@ func properties(in Input, spec *Spec) (map[string]string, error) {
 			return nil, fmt.Errorf("package %s: template %s packages linux binaries, but compile target %s is for %s; use a tar template such as tarball/basic",
 				in.Package.Name, in.Package.Template, t.Name, t.OS)
 		}
+		// Choria's archive templates take os as a property; here the
+		// compile target decides, and a spec saying otherwise is wrong.
+		if o := in.Package.Properties["os"]; o != "" && o != t.OS {
+			return nil, fmt.Errorf("package %s: os %q, but compile target %s is for %s", in.Package.Name, o, t.Name, t.OS)
+		}
 		data["os"] = t.OS
 		if data["target_arch"] == "" {
 			arch, err := formatArch(spec.Format, t)
@@ -390,7 +403,13 @@ func properties(in Input, spec *Spec) (map[string]string, error) {
 			data["target_arch"] = arch
 		}
 	}
-	data["arch"] = data["target_arch"]
+	// target_arch stays as written (a Choria template may want the GNU
+	// triplet); arch is the format's own name, which the package carries.
+	arch, err := FormatArch(spec.Format, data["target_arch"])
+	if err != nil && data["target_arch"] != "" {
+		return nil, fmt.Errorf("package %s: %w", in.Package.Name, err)
+	}
+	data["arch"] = arch
 	data["product"] = in.Product
 	data["product_version"] = in.Version.Product
 	data["rpm_version"] = in.Version.RPM

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,7 +139,7 @@ func TestVersionPerFormat(t *testing.T) {
 }
 
 func TestElDaemon(t *testing.T) {
-	r, err := Render(input("el/el8", map[string]string{"server_args": "--debug"}))
+	r, err := Render(input("el/el8", map[string]string{"server_args": "--debug", "homepage": "https://acme.example/backplane"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +438,7 @@ func TestEachErrors(t *testing.T) {
 		want  string
 	}{
 		{"service without its files", nil, map[string]string{"services": "server agent"},
-			"embedded:templates/el/global/template.yaml:51: template el/el8: file agent.conf not found in el/el8 or el/global"},
+			"embedded:templates/el/global/template.yaml:63: template el/el8: file agent.conf not found in el/el8 or el/global"},
 		{"bad each", map[string]string{"el/x/template.yaml": "contents:\n  - {each: '{{.nope}}', src: a, dst: /a}\n"},
 			nil, `el/x/template.yaml:2 each" at <.nope>: map has no entry for key "nope"`},
 		{"twice the same item", map[string]string{"el/x/template.yaml": "contents:\n  - {each: 'a a', src: server.conf, dst: '/{{.item}}'}\n"},
@@ -474,7 +475,7 @@ func TestTarget(t *testing.T) {
 		{"el/el9", target("linux", "arm64", ""), "-", "linux", "aarch64"},
 		{"el/el9", target("linux", "amd64", ""), "-", "linux", "x86_64"},
 		{"el/el9", target("linux", "arm", "6"), "-", "linux", "armv6hl"},
-		{"el/el9", target("linux", "arm64", ""), "arm64ish", "linux", "arm64ish"},
+		{"el/el9", target("linux", "arm64", ""), "ppc64le", "linux", "ppc64le"}, // target_arch wins
 		{"debian/generic", target("linux", "amd64", ""), "-", "linux", "amd64"},
 		{"debian/generic", target("linux", "arm", "7"), "-", "linux", "armhf"},
 		{"debian/generic", target("linux", "arm", "5"), "-", "linux", "armel"},
@@ -592,5 +593,55 @@ func readTarGz(t *testing.T, b []byte) map[string]int64 {
 		if h.Typeflag == tar.TypeReg {
 			out[h.Name] = h.Mode
 		}
+	}
+}
+
+// TestHomepage checks that no embedded template points a product's
+// packages at Packyard: the homepage is empty unless the spec sets
+// homepage or, as Choria's specs do, url.
+func TestHomepage(t *testing.T) {
+	for _, tmpl := range []string{"el/el7", "el/el8", "el/el9", "debian/generic", "tarball/basic", "rudder/plugin"} {
+		for _, tt := range []struct {
+			props map[string]string
+			want  string
+		}{
+			{nil, ""},
+			{map[string]string{"url": "https://acme.example/backplane"}, "https://acme.example/backplane"},
+			{map[string]string{"homepage": "https://acme.example/bp", "url": "https://acme.example/x"}, "https://acme.example/bp"},
+		} {
+			props := map[string]string{"dist": "el8"}
+			maps.Copy(props, tt.props)
+			r, err := Render(input(tmpl, props))
+			if err != nil {
+				t.Fatalf("%s: %v", tmpl, err)
+			}
+			if r.Info.Homepage != tt.want && r.Format != FormatRpkg {
+				t.Errorf("%s %v: Homepage %q, want %q", tmpl, tt.props, r.Info.Homepage, tt.want)
+			}
+			for _, c := range r.Info.Contents {
+				if bytes.Contains(c.Data, []byte("packyard/packyard")) {
+					t.Errorf("%s: %s points at Packyard:\n%s", tmpl, c.Destination, c.Data)
+				}
+			}
+		}
+	}
+}
+
+// TestArchiveFormat checks that a tar template's format property picks
+// the writer: Choria's format: zip must not silently write a tar.gz.
+func TestArchiveFormat(t *testing.T) {
+	for _, tt := range []struct{ format, want string }{
+		{"-", FormatTar}, {"tgz", FormatTar}, {"zip", FormatZip},
+	} {
+		r, err := Render(input("tarball/basic", map[string]string{"format": tt.format}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Format != tt.want {
+			t.Errorf("format %s: writer %s, want %s", tt.format, r.Format, tt.want)
+		}
+	}
+	if _, err := Render(input("tarball/basic", map[string]string{"format": "rar"})); err == nil || !strings.Contains(err.Error(), `format "rar"`) {
+		t.Errorf("format rar: %v", err)
 	}
 }

@@ -14,6 +14,12 @@ import (
 // ErrNoVersion is returned by Resolve when no source of a version exists.
 var ErrNoVersion = errors.New("no version: pass --version, tag a commit, or add a .version file")
 
+// ErrNoTime is returned by Resolve when nothing gives the build's time:
+// no git commit, no .version with a time and no SOURCE_DATE_EPOCH.
+var ErrNoTime = errors.New("no build time: not a git work tree with commits and no .version file with a time; " +
+	"set SOURCE_DATE_EPOCH to the release's time in Unix seconds (e.g. SOURCE_DATE_EPOCH=$(date +%s)) " +
+	"rather than have every file dated 1970-01-01")
+
 // Options tune ResolveWith.
 type Options struct {
 	// SourceDateEpoch, when non-empty, overrides Time. It is the value of
@@ -40,7 +46,8 @@ func Resolve(dir, flag string) (Version, error) {
 //
 // Commit and Time come from HEAD when dir is in a work tree with commits,
 // else from dir/.version. opt.SourceDateEpoch overrides Time. Without any
-// known time, Time is the Unix epoch, so that outputs stay reproducible.
+// known time, the error is ErrNoTime: every timestamp of the outputs is
+// Time, and a silent 1970 would be wrong.
 func ResolveWith(dir, flag string, opt Options) (Version, error) {
 	if fi, err := os.Stat(dir); err != nil {
 		return Version{}, fmt.Errorf("version of %s: %w", dir, err)
@@ -120,7 +127,9 @@ func ResolveWith(dir, flag string, opt Options) (Version, error) {
 		v.Time = t
 	}
 	if v.Time.IsZero() {
-		v.Time = time.Unix(0, 0).UTC()
+		// Stamping every file 1970-01-01 would be reproducible but wrong,
+		// and silent: linters flag ancient files, users see a 1970 build.
+		return Version{}, fmt.Errorf("version of %s: %w", dir, ErrNoTime)
 	}
 	return v, nil
 }

@@ -234,9 +234,9 @@ func TestResolveWithoutGit(t *testing.T) {
 			want: Version{Product: "0.26.0acme", RPM: "0.26.0acme", Deb: "0.26.0acme", Commit: sha1, Time: utc(1700000000)},
 		},
 		{
-			name: "one-line .version: epoch 0, no commit",
-			file: "v1.2.0-rc1\n",
-			want: Version{Product: "1.2.0-rc1", RPM: "1.2.0~rc1", Deb: "1.2.0~rc1", Time: utc(0)},
+			name: "one-line .version and SOURCE_DATE_EPOCH: no commit",
+			file: "v1.2.0-rc1\n", epoch: "1700000000",
+			want: Version{Product: "1.2.0-rc1", RPM: "1.2.0~rc1", Deb: "1.2.0~rc1", Time: utc(1700000000)},
 		},
 		{
 			name: "flag, commit and time from .version",
@@ -244,8 +244,9 @@ func TestResolveWithoutGit(t *testing.T) {
 			want: Version{Product: "3.0", RPM: "3.0", Deb: "3.0", Commit: sha1, Time: utc(1700000000)},
 		},
 		{
-			name: "flag alone",
-			flag: "3.0",
+			// 0 asked for is 0: only an unknown time is refused.
+			name: "flag and SOURCE_DATE_EPOCH=0",
+			flag: "3.0", epoch: "0",
 			want: Version{Product: "3.0", RPM: "3.0", Deb: "3.0", Time: utc(0)},
 		},
 		{
@@ -300,7 +301,12 @@ func TestResolveErrors(t *testing.T) {
 		dir                     string // default: an empty temporary directory
 		want                    string
 		noVersion               bool // errors.Is(err, ErrNoVersion)
+		noTime                  bool // errors.Is(err, ErrNoTime)
 	}{
+		// Never a silent 1970: without git, a .version time or
+		// SOURCE_DATE_EPOCH, the build has no time to give its files.
+		{name: "flag alone", flag: "3.0", want: "set SOURCE_DATE_EPOCH", noTime: true},
+		{name: "one-line .version", file: "v1.2.0-rc1\n", want: "no build time", noTime: true},
 		{name: "nothing at all", want: "no version: pass --version, tag a commit, or add a .version file", noVersion: true},
 		{name: "repository without commits", dir: emptyRepo.dir, want: "no commits", noVersion: true},
 		{name: "bad flag", flag: "1.0 beta", want: "--version: version \"1.0 beta\": contains whitespace"},
@@ -323,6 +329,9 @@ func TestResolveErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("ResolveWith error %q, want %q", err, tc.want)
+			}
+			if errors.Is(err, ErrNoTime) != tc.noTime {
+				t.Errorf("errors.Is(%q, ErrNoTime) = %v, want %v", err, !tc.noTime, tc.noTime)
 			}
 			if errors.Is(err, ErrNoVersion) != tc.noVersion {
 				t.Errorf("errors.Is(%q, ErrNoVersion) = %v, want %v", err, !tc.noVersion, tc.noVersion)

@@ -107,6 +107,21 @@ func TestBadInput(t *testing.T) {
 			editAfter(t, filepath.Join(dir, spec), "\nacme:", "      rudder_version: 8.1.0\n", "")
 			return []string{"package rudder", "template rudder/plugin", `property "rudder_version"`}
 		}, nil, nil, 2},
+		{"missing template", func(t *testing.T, dir string) []string {
+			line := editAfter(t, filepath.Join(dir, spec), "\nacme:", "template: el/el8", "template: el/el99")
+			return []string{fmt.Sprintf("buildspec.yaml:%d:7: acme.packages.el8_64.template: no template \"el/el99\"", line)}
+		}, nil, nil, 2},
+		{"misspelt property in another flavour", func(t *testing.T, dir string) []string {
+			line := edit(t, filepath.Join(dir, spec), "      target_arch: x86_64\n", "      target_arhc: x86_64\n")
+			return []string{fmt.Sprintf("buildspec.yaml:%d:7: foss.packages.el8_64.target_arhc: unknown property", line), `did you mean "target_arch"?`}
+		}, nil, nil, 2},
+		{"unknown target_arch", func(t *testing.T, dir string) []string {
+			line := editAfter(t, filepath.Join(dir, spec), "\nacme:", "target_arch: amd64", "target_arch: x86_64-linux-gnux")
+			return []string{fmt.Sprintf("buildspec.yaml:%d:7: acme.packages.bookworm_64.target_arch", line)}
+		}, nil, nil, 2},
+		{"no build time", func(t *testing.T, dir string) []string {
+			return []string{"no build time", "set SOURCE_DATE_EPOCH"}
+		}, nil, []string{"SOURCE_DATE_EPOCH="}, 2},
 		{"bad version", func(t *testing.T, dir string) []string { return []string{"1 2"} },
 			[]string{"--version", "1 2"}, nil, 2},
 		{"unknown flavour", func(t *testing.T, dir string) []string { return []string{"nope", "acme"} },
@@ -152,7 +167,9 @@ func TestBadInput(t *testing.T) {
 				args = append(args, "--version", "0.26.0acme")
 			}
 			args = append(args, tt.args...)
-			r := packyard(t, t.TempDir(), tt.env, args...)
+			// The copy has no .git: its time is SOURCE_DATE_EPOCH's.
+			env := append([]string{"SOURCE_DATE_EPOCH=1709294400"}, tt.env...)
+			r := packyard(t, t.TempDir(), env, args...)
 			if r.code != tt.code {
 				t.Errorf("exit code %d, want %d\n%s", r.code, tt.code, r.stderr)
 			}

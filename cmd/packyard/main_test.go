@@ -210,7 +210,7 @@ func TestBuildIsReproducible(t *testing.T) {
 		"binaries/backplane-0.26.0acme-linux-amd64",
 		"binaries/backplane-0.26.0acme-linux-arm64",
 		"rpm/backplane-0.26.0acme-1.el8.x86_64.rpm",
-		"srpm/backplane-0.26.0acme-1.el8.src.rpm",
+		"srpm/x86_64/backplane-0.26.0acme-1.el8.src.rpm",
 		"deb/backplane_0.26.0acme-1_amd64.deb",
 		"rpkg/rudder-plugin-backplane-8.1.0-0.26.rpkg",
 	} {
@@ -236,7 +236,7 @@ func TestSelfPlan(t *testing.T) {
 	}
 	for _, want := range []string{
 		`"binaries/packyard-1.0.0-darwin-arm64"`, `"binaries/packyard-1.0.0-linux-amd64"`,
-		`"rpm/packyard-1.0.0-1.el9.x86_64.rpm"`, `"srpm/packyard-1.0.0-1.el9.src.rpm"`,
+		`"rpm/packyard-1.0.0-1.el9.x86_64.rpm"`, `"srpm/x86_64/packyard-1.0.0-1.el9.src.rpm"`,
 		`"deb/packyard_1.0.0-1_arm64.deb"`, `"tarball/packyard-1.0.0-darwin-amd64.tar.gz"`,
 	} {
 		if !strings.Contains(r.stdout, want) {

@@ -200,6 +200,11 @@ func isConfigError(err error) bool {
 		plugin  *plugins.Error
 		missing *templates.MissingPropertyError
 		usage   *stage.UsageError
+		none    *templates.NoTemplateError
+		choria  *templates.ChoriaFormatError
+		alias   *templates.AliasError
+		arch    *templates.UnknownArchError
 	)
-	return errors.As(err, &spec) || errors.As(err, &plugin) || errors.As(err, &missing) || errors.As(err, &usage)
+	return errors.As(err, &spec) || errors.As(err, &plugin) || errors.As(err, &missing) || errors.As(err, &usage) ||
+		errors.As(err, &none) || errors.As(err, &choria) || errors.As(err, &alias) || errors.As(err, &arch)
 }

@@ -26,7 +26,7 @@ const (
 	acmeTarball = "backplane-0.26.0acme.tar.gz"
 	acmeEL8     = "rpm/backplane-0.26.0acme-1.el8.x86_64.rpm"
 	acmeEL9     = "rpm/backplane-0.26.0acme-1.el9.x86_64.rpm"
-	acmeSRPM8   = "srpm/backplane-0.26.0acme-1.el8.src.rpm"
+	acmeSRPM8   = "srpm/x86_64/backplane-0.26.0acme-1.el8.src.rpm"
 	acmeDeb     = "deb/backplane_0.26.0acme-1_amd64.deb"
 	acmeRpkg    = "rpkg/rudder-plugin-backplane-8.1.0-0.26.rpkg"
 	acmeUnits   = "backplane-server.service backplane-broker.service"
@@ -205,7 +205,7 @@ func TestRPMPackages(t *testing.T) {
 				t.Errorf("rpm -K: %s", k)
 			}
 
-			srpm := filepath.Join(b.dist, "srpm", "backplane-0.26.0acme-"+tt.release+".src.rpm")
+			srpm := filepath.Join(b.dist, "srpm", "x86_64", "backplane-0.26.0acme-"+tt.release+".src.rpm")
 			for _, f := range []string{p, srpm} {
 				r := packtest.Exec(t, "", lintEnv, "rpmlint", "-c", lintConfig, f)
 				if r.Code != 0 || !strings.Contains(r.Stdout, " 0 errors,") {

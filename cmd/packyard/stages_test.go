@@ -61,7 +61,7 @@ func TestStagesOneByOne(t *testing.T) {
 	if b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%q: %v\n%s", argv, err, b)
 	}
-	if a, b := sha256File(t, filepath.Join(want, "srpm/backplane-0.26.0acme-1.el8.src.rpm")),
+	if a, b := sha256File(t, filepath.Join(want, "srpm/x86_64/backplane-0.26.0acme-1.el8.src.rpm")),
 		sha256File(t, filepath.Join(top, "SRPMS/backplane-0.26.0acme-1.el8.src.rpm")); a != b {
 		t.Errorf("srpm: build gives %s, rpmspec + rpmbuild %s", a, b)
 	}
@@ -73,7 +73,7 @@ func TestStagesOneByOne(t *testing.T) {
 		"backplane-0.26.0acme.tar.gz",
 		"binaries/backplane-0.26.0acme-linux-amd64",
 		acmeDeb, acmeRpkg, acmeEL8,
-		"srpm/backplane-0.26.0acme-1.el8.src.rpm",
+		"srpm/x86_64/backplane-0.26.0acme-1.el8.src.rpm",
 	} {
 		if a, b := sha256File(t, filepath.Join(want, f)), sha256File(t, filepath.Join(out, f)); a != b {
 			t.Errorf("%s: build gives %s, the stages one by one %s", f, a, b)

@@ -57,14 +57,15 @@ func TestBadInfo(t *testing.T) {
 
 func TestPackageQuery(t *testing.T) {
 	dir := t.TempDir()
-	p := write(t, render(t, "el/el8", "0.26.0acme", "", nil), dir)
+	// Choria's spelling of the homepage; without it there is no URL tag.
+	p := write(t, render(t, "el/el8", "0.26.0acme", "", map[string]string{"url": "https://acme.example/backplane"}), dir)
 
 	qi := packtest.Run(t, nil, "rpm", "-qpi", p)
 	for _, want := range []string{
 		"Name        : backplane", "Version     : 0.26.0acme", "Release     : 1.el8",
 		"Architecture: x86_64", "Group       : System Environment/Base", "License     : Apache-2.0",
 		"Build Host  : packyard", "Packager    : Backplane Engineering <eng@acme.example>",
-		"URL         : https://github.com/packyard/packyard",
+		"URL         : https://acme.example/backplane",
 		"Summary     : Server and broker daemons of Backplane",
 	} {
 		if !strings.Contains(qi, want) {

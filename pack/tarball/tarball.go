@@ -185,10 +185,12 @@ func (Packager) FileName(info *pack.Info) string {
 // Package writes info's contents as a tar.gz. Destinations become paths
 // relative to the archive's prefix directory.
 func (p Packager) Package(info *pack.Info, w io.Writer) error {
-	a := Archive{
-		Prefix: strings.TrimSuffix(p.FileName(info), ".tar.gz"),
-		MTime:  info.MTime,
-	}
+	return Write(w, archiveOf(info, strings.TrimSuffix(p.FileName(info), ".tar.gz")))
+}
+
+// archiveOf is info's contents by destination, under prefix.
+func archiveOf(info *pack.Info, prefix string) Archive {
+	a := Archive{Prefix: prefix, MTime: info.MTime}
 	for _, c := range info.Contents {
 		e := Entry{Name: strings.TrimPrefix(c.Destination, "/"), Source: c.Source, Data: c.Data, Mode: c.Mode}
 		switch c.Type {
@@ -199,7 +201,7 @@ func (p Packager) Package(info *pack.Info, w io.Writer) error {
 		}
 		a.Entries = append(a.Entries, e)
 	}
-	return Write(w, a)
+	return a
 }
 
 func platform(info *pack.Info) string {

@@ -1,0 +1,3 @@
+module example.com/choria
+
+go 1.22
