@@ -81,7 +81,9 @@ var volatileEnv = map[string]bool{
 	"TERM": true, "COLORTERM": true, "NO_COLOR": true, "LS_COLORS": true,
 	"DISPLAY": true, "SSH_AUTH_SOCK": true, "SSH_CLIENT": true, "SSH_CONNECTION": true, "SSH_TTY": true,
 	"MAIL": true, "PS1": true, "HISTFILE": true, "WINDOWID": true, "TMUX": true, "TMUX_PANE": true, "STY": true,
-	"PACKYARD_CACHE_DIR": true, "PACKYARD_CACHE_SIZE": true, "PACKYARD_NO_CACHE": true,
+	// Set by hyperfine to a random length on every run.
+	"HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET": true,
+	"PACKYARD_CACHE_DIR":                      true, "PACKYARD_CACHE_SIZE": true, "PACKYARD_NO_CACHE": true,
 	// The signing key's material never enters a key, nor the cache
 	// directory: keys hold its fingerprint.
 	"PACKYARD_GPG_KEY": true, "PACKYARD_GPG_PASSPHRASE": true,
