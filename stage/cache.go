@@ -111,11 +111,18 @@ func envForKey(env []string) []string {
 // tool, the spec, the flavour, the version (every spelling, the commit and
 // its time, which is SOURCE_DATE_EPOCH) and the environment.
 func (c *Context) key(kind string) *stagecache.Key {
+	k := c.unversionedKey(kind)
+	k.JSON("version", c.Version)
+	return k
+}
+
+// unversionedKey is key without the version, for a stage that does not
+// take it (codegen), so that a version bump does not run it again.
+func (c *Context) unversionedKey(kind string) *stagecache.Key {
 	k := stagecache.NewKey(kind)
 	k.String("tool", c.cache.tool)
 	k.String("spec", c.cache.spec)
 	k.String("flavour", c.Options.Flavour)
-	k.JSON("version", c.Version)
 	k.Strings("env", c.cache.env)
 	return k
 }

@@ -301,16 +301,29 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 			return err
 		}
 	default:
-		if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{}.Package(info, w) }); err != nil {
-			return fmt.Errorf("rpm %s: %w", info.Name, err)
+		// The rpm (nfpm) and the srpm (rpmbuild -bs) share no file: each
+		// compresses the binary, so they run side by side.
+		var g errgroup.Group
+		g.Go(func() error {
+			if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{}.Package(info, w) }); err != nil {
+				return fmt.Errorf("rpm %s: %w", info.Name, err)
+			}
+			return nil
+		})
+		_, noRPMBuild := exec.LookPath("rpmbuild")
+		if noRPMBuild == nil {
+			g.Go(func() (err error) {
+				builtSRPM, err = rpmspec.BuildSource(c, top, spec, c.Options.Env)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 		c.record(s.ID, rel(c.Dist, rpmOut))
-		if _, err := exec.LookPath("rpmbuild"); err != nil {
+		if noRPMBuild != nil {
 			c.Options.Progress.Skip(s.ID+" srpm", "rpmbuild not found")
 			return nil
-		}
-		if builtSRPM, err = rpmspec.BuildSource(c, top, spec, c.Options.Env); err != nil {
-			return err
 		}
 	}
 	if c.Options.Signing != nil {

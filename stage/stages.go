@@ -3,6 +3,7 @@ package stage
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -124,8 +125,13 @@ func (Codegen) Run(c *Context) error {
 	if err != nil {
 		return err
 	}
-	k := c.key("codegen")
-	k.String("tree", treeDigest(before))
+	// Codegen reads the plugin manifests, go.mod and go.sum, never the
+	// version: the key leaves out the version and the work copy's
+	// .version file, which holds nothing else.
+	unversioned := maps.Clone(before)
+	delete(unversioned, VersionFile)
+	k := c.unversionedKey("codegen")
+	k.String("tree", treeDigest(unversioned))
 	k.String("package", pkg)
 	k.String("go env", goEnv)
 	key, err := k.Sum()

@@ -118,8 +118,12 @@ func TestBuildStageCache(t *testing.T) {
 	}
 
 	// 4. A new version: the release, the binaries (the version is linked
-	// in), the packages and checksums are made again.
+	// in), the packages and checksums are made again; codegen, which does
+	// not take the version, is restored.
 	_, p, stderr = buildInto("version bump", "0.26.1acme")
+	if p["codegen"] != "cached" {
+		t.Errorf("version bump: codegen %q, want cached\n%s", p["codegen"], stderr)
+	}
 	for _, s := range []string{"source", "compile/64bit_linux", "compile/arm64_linux", "package/el8_64", "package/bookworm_64", "package/rudder", "checksums"} {
 		if p[s] != "done" {
 			t.Errorf("version bump: %s %q, want done\n%s", s, p[s], stderr)
