@@ -185,3 +185,50 @@ func findCached(t *testing.T, cacheDir, name string) string {
 	t.Fatalf("no cache entry holds %s", name)
 	return ""
 }
+
+// TestStageCommandsUseNoCache runs a stage subcommand, as the Dagger
+// module does, with a cache directory set: it must not create it.
+func TestStageCommandsUseNoCache(t *testing.T) {
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	env := []string{"PACKYARD_NO_CACHE=", "PACKYARD_CACHE_DIR=" + cacheDir}
+	r := packyard(t, repoRoot(t), env, "source", "--source", "examples/backplane", "--build", "acme",
+		"--version", "0.26.0acme", "--out", t.TempDir())
+	if r.code != 0 {
+		t.Fatalf("source: %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(cacheDir); err == nil {
+		t.Errorf("packyard source created the stage cache %s", cacheDir)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{"", 0, false},
+		{"2GiB", 2 << 30, false},
+		{"500MiB", 500 << 20, false},
+		{"1.5G", 3 << 29, false},
+		{"1GB", 1e9, false},
+		{"1048576", 1 << 20, false},
+		{"12 KiB", 12 << 10, false},
+		{"lots", 0, true},
+		{"-1GiB", 0, true},
+		{"0", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseSize(tt.in)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.bad)
+		}
+	}
+}
+
+func TestCacheSizeFlagError(t *testing.T) {
+	r := packyard(t, t.TempDir(), []string{"PACKYARD_NO_CACHE="}, "build", "--cache-size", "lots")
+	if r.code != 2 || !strings.Contains(r.stderr, "--cache-size") {
+		t.Errorf("--cache-size lots: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -288,9 +288,21 @@ type entry struct {
 	used time.Time
 }
 
+// staleTemp is the age past which a temporary directory is taken for the
+// leftover of a build that was killed, and removed.
+const staleTemp = 24 * time.Hour
+
 // evict removes the entries used least recently until the stored files
-// fit the cap. The caller holds the exclusive lock.
+// fit the cap, and stale temporary directories. The caller holds the
+// exclusive lock.
 func (c *Cache) evict() error {
+	if tmps, err := os.ReadDir(filepath.Join(c.dir, "tmp")); err == nil {
+		for _, t := range tmps {
+			if info, err := t.Info(); err == nil && time.Since(info.ModTime()) > staleTemp {
+				os.RemoveAll(filepath.Join(c.dir, "tmp", t.Name()))
+			}
+		}
+	}
 	entries, total, err := c.list()
 	if err != nil {
 		return err

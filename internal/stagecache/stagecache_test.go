@@ -206,6 +206,19 @@ func TestEvictLeastRecentlyUsed(t *testing.T) {
 			t.Errorf("entry %d: present %v, want %v", i, err == nil, want)
 		}
 	}
+	// The leftover of a killed build goes with the next eviction.
+	stale := filepath.Join(c.dir, "tmp", "put-killed")
+	if err := os.Mkdir(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * staleTemp)
+	os.Chtimes(stale, old, old)
+	if err := c.Put(keyOf(t, "5"), src, []string{"f"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("stale temporary directory kept")
+	}
 	total, err := c.Size()
 	if err != nil {
 		t.Fatal(err)
