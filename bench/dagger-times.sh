@@ -21,6 +21,9 @@ eval "$("$shared/engine/ensure.sh" "$repo")"
 export DAGGER_NO_NAG=1
 work=$(mktemp -d "${TMPDIR:-/tmp}/packyard-dagger-times.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# packyard build's stage cache, fresh for this script (its rows are then
+# empty cache, no change, version bump), not the user's.
+export PACKYARD_CACHE_DIR=$work/stagecache
 git clone -q --no-local "$repo" "$work/clone"
 cd "$work/clone"
 

@@ -64,6 +64,9 @@ cat "$work/cli.md"
 
 [ "${SKIP_BUILD:-}" = 1 ] && exit 0
 
+# The engine-less build without its stage cache: these rows measure the
+# stages themselves (run-vs-goreleaser.sh measures the cache).
+export PACKYARD_NO_CACHE=1
 # The build reads the example in place (it works in its own copy) and
 # replaces --out as a whole on every run.
 build="packyard build --source $repo/examples/backplane --build acme --version 0.26.0acme --out $work/dist"

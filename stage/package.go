@@ -142,13 +142,87 @@ func (Package) Run(c *Context) error {
 			continue
 		}
 		g.Go(func() error {
-			done := c.Options.Progress.Start(s.ID)
-			err := c.writePackage(set, s)
-			done(err)
+			step := c.Options.Progress.Begin(s.ID)
+			var key string
+			var err error
+			if c.cache != nil {
+				key, err = c.packageKey(s)
+			}
+			var files []string
+			if err == nil && key != "" && c.restore(key, c.Dist, &files) {
+				for _, f := range files {
+					c.record(s.ID, f)
+				}
+				c.markCached(s.ID)
+				step.Cached()
+				return nil
+			}
+			if err == nil {
+				err = c.writePackage(set, s)
+			}
+			step.Done(err)
+			if err == nil && key != "" {
+				files := c.stageArtifacts(s.ID)
+				c.save(key, c.Dist, files, files)
+			}
 			return err
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	all := true
+	for _, s := range c.Plan.Stages {
+		if s.Kind == buildspec.KindPackage {
+			all = all && c.wasCached(s.ID)
+		}
+	}
+	if all {
+		c.markCached(Package{}.String())
+	}
+	return nil
+}
+
+// packageKey is the cache key of plan stage s's package: the work copy
+// (templates a project overrides, files its contents name), the package
+// and its compile target as the spec gives them, the binary's and the
+// release's bytes, the rpm builder and rpmbuild itself, and the signing
+// key's identity.
+func (c *Context) packageKey(s buildspec.Stage) (string, error) {
+	p, err := c.pkg(s.Package)
+	if err != nil {
+		return "", err
+	}
+	t, err := c.target(p.Binary)
+	if err != nil {
+		return "", err
+	}
+	bin, err := c.binary(p.Binary)
+	if err != nil {
+		return "", err
+	}
+	tree, err := c.workTree()
+	if err != nil {
+		return "", err
+	}
+	signer, err := c.signingKey()
+	if err != nil {
+		return "", err
+	}
+	k := c.key("package")
+	k.String("id", s.ID)
+	k.String("tree", tree)
+	k.String("product", c.Plan.Product)
+	k.JSON("package", p)
+	k.JSON("target", t)
+	k.File("binary", bin)
+	k.String("binary name", filepath.Base(bin))
+	k.File("release", c.Tarball)
+	k.String("release name", filepath.Base(c.Tarball))
+	k.String("builder", c.Options.Builder)
+	k.String("rpmbuild", c.rpmbuildKey())
+	k.String("signing key", signer)
+	return k.Sum()
 }
 
 func (c *Context) binary(name string) (string, error) {
@@ -245,16 +319,29 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 			return err
 		}
 	default:
-		if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{}.Package(info, w) }); err != nil {
-			return fmt.Errorf("rpm %s: %w", info.Name, err)
+		// The rpm (nfpm) and the srpm (rpmbuild -bs) share no file: each
+		// compresses the binary, so they run side by side.
+		var g errgroup.Group
+		g.Go(func() error {
+			if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{}.Package(info, w) }); err != nil {
+				return fmt.Errorf("rpm %s: %w", info.Name, err)
+			}
+			return nil
+		})
+		_, noRPMBuild := exec.LookPath("rpmbuild")
+		if noRPMBuild == nil {
+			g.Go(func() (err error) {
+				builtSRPM, err = rpmspec.BuildSource(c, top, spec, c.Options.Env)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
 		}
 		c.record(s.ID, rel(c.Dist, rpmOut))
-		if _, err := exec.LookPath("rpmbuild"); err != nil {
+		if noRPMBuild != nil {
 			c.Options.Progress.Skip(s.ID+" srpm", "rpmbuild not found")
 			return nil
-		}
-		if builtSRPM, err = rpmspec.BuildSource(c, top, spec, c.Options.Env); err != nil {
-			return err
 		}
 	}
 	if c.Options.Signing != nil {

@@ -34,18 +34,39 @@ const (
 
 // Start reports that stage id has begun and returns the function that
 // reports its end.
-func (p *Progress) Start(id string) func(err error) {
-	p.line(ansiBlue, "start", id, "")
-	begin := time.Now()
-	return func(err error) {
-		d := time.Since(begin).Round(time.Millisecond).String()
-		if err != nil {
-			p.line(ansiRed, "FAIL ", id, d)
-			return
-		}
-		p.line(ansiGreen, "done ", id, d)
-	}
+func (p *Progress) Start(id string) func(err error) { return p.Begin(id).Done }
+
+// Step is a stage that has begun.
+type Step struct {
+	p     *Progress
+	id    string
+	begin time.Time
 }
+
+// Begin reports that stage id has begun.
+func (p *Progress) Begin(id string) *Step {
+	p.line(ansiBlue, "start", id, "")
+	return &Step{p: p, id: id, begin: time.Now()}
+}
+
+func (s *Step) took() string { return time.Since(s.begin).Round(time.Millisecond).String() }
+
+// Done reports the end of the step: done, or FAIL when err is set.
+func (s *Step) Done(err error) {
+	if err != nil {
+		s.p.line(ansiRed, "FAIL ", s.id, s.took())
+		return
+	}
+	s.p.line(ansiGreen, "done ", s.id, s.took())
+}
+
+// Cached reports the end of a step whose outputs were restored from the
+// stage cache instead of made.
+func (s *Step) Cached() { s.p.line(ansiGreen, "cached", s.id, s.took()) }
+
+// Note prints a line about the run that is no stage's outcome, such as a
+// damaged cache entry.
+func (p *Progress) Note(msg string) { p.line(ansiGrey, "note ", msg, "") }
 
 // Skip reports a stage the plan leaves out, with the reason.
 func (p *Progress) Skip(id, why string) { p.line(ansiGrey, "skip ", id, why) }

@@ -165,6 +165,11 @@ func WriteSource(ctx context.Context, dir, product string, v version.Version, pa
 	if err != nil {
 		return fmt.Errorf("source %s: %w", dir, err)
 	}
+	return writeRelease(entries, product, v, path)
+}
+
+// writeRelease writes the source release of entries to path.
+func writeRelease(entries []tarball.Entry, product string, v version.Version, path string) error {
 	entries = append(entries, tarball.Entry{Name: VersionFile, Data: version.Format(v), Mode: 0o644})
 	a := tarball.Archive{
 		Prefix:  product + "-" + v.Product,

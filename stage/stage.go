@@ -18,6 +18,7 @@ import (
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/internal/fsutil"
+	"github.com/packyard/packyard/internal/stagecache"
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/templates"
 	"github.com/packyard/packyard/version"
@@ -41,6 +42,10 @@ type Options struct {
 	Env      []string // environment of go and the spec's commands; nil: os.Environ()
 	Progress *Progress
 	Jobs     int // parallel compiles; 0: the number of CPUs
+	// Cache, when set, restores stages whose inputs it has seen and
+	// stores the others' results. Only packyard build sets it: the stage
+	// subcommands the Dagger module runs never read or write a cache.
+	Cache *stagecache.Cache
 }
 
 // Context is one run of the pipeline: the loaded spec and plan, and what
@@ -65,6 +70,7 @@ type Context struct {
 
 	mu        sync.Mutex
 	artifacts map[string]Artifact
+	cache     *runCache // nil: every stage runs
 }
 
 // Artifact is one output file with the stage that made it.
@@ -154,7 +160,7 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Context{
+	c := &Context{
 		Context:   ctx,
 		Options:   opts,
 		Spec:      spec,
@@ -163,7 +169,11 @@ func Load(ctx context.Context, opts Options) (*Context, error) {
 		Version:   v,
 		Binaries:  map[string]string{},
 		artifacts: map[string]Artifact{},
-	}, nil
+	}
+	if err := c.openCache(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // UsageError marks an error in what the user asked for (exit code 2), as
@@ -197,9 +207,13 @@ func Run(c *Context, stages []Stage, replace bool) (err error) {
 			c.Options.Progress.Skip(s.String(), why)
 			continue
 		}
-		done := c.Options.Progress.Start(s.String())
+		step := c.Options.Progress.Begin(s.String())
 		err := s.Run(c)
-		done(err)
+		if err == nil && c.wasCached(s.String()) {
+			step.Cached()
+		} else {
+			step.Done(err)
+		}
 		if err != nil {
 			return err
 		}

@@ -3,12 +3,14 @@ package stage
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/pack/tarball"
 	"github.com/packyard/packyard/plugins"
 )
 
@@ -40,13 +42,51 @@ func (s Source) Run(c *Context) error {
 	}
 	c.Tarball = filepath.Join(dir, name)
 	out, _ := filepath.Abs(c.Options.Out)
-	if err := WriteSource(c, c.Options.Source, c.Plan.Product, c.Version, c.Tarball, out); err != nil {
-		return err
+	entries, err := SourceFiles(c, c.Options.Source, out)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", c.Options.Source, err)
+	}
+	var key string
+	if c.cache != nil && s.Keep {
+		if key, err = c.sourceKey(name, entries); err != nil {
+			return err
+		}
+	}
+	if key != "" && c.restore(key, dir, nil) {
+		c.markCached(s.String())
+	} else {
+		if err := writeRelease(entries, c.Plan.Product, c.Version, c.Tarball); err != nil {
+			return err
+		}
+		if key != "" {
+			c.save(key, dir, []string{name}, nil)
+		}
 	}
 	if s.Keep {
 		c.record("source", name)
 	}
 	return Unpack(c.Tarball, c.SourceDir)
+}
+
+// sourceKey is the cache key of the source release name of entries: every
+// file's name, mode, link and bytes, with the version (.version and every
+// timestamp come from it).
+func (c *Context) sourceKey(name string, entries []tarball.Entry) (string, error) {
+	k := c.key("source")
+	k.String("product", c.Plan.Product)
+	k.String("name", name)
+	for _, e := range entries {
+		k.String("entry", e.Name)
+		k.String("mode", fmt.Sprint(e.Mode))
+		k.String("link", e.Link)
+		switch {
+		case e.Source != "":
+			k.File("bytes", e.Source)
+		default:
+			k.String("data", string(e.Data))
+		}
+	}
+	return k.Sum()
 }
 
 // Codegen generates the plugin registration files into the work copy.
@@ -74,7 +114,61 @@ func (Codegen) Run(c *Context) error {
 	if len(c.Flavour.CompileTargets) > 0 && c.Flavour.CompileTargets[0].Package != "" {
 		pkg = c.Flavour.CompileTargets[0].Package
 	}
-	return plugins.Codegen(c, c.SourceDir, filepath.Join(c.SourceDir, pkg), c.Options.Env)
+	if c.cache == nil {
+		return plugins.Codegen(c, c.SourceDir, filepath.Join(c.SourceDir, pkg), c.Options.Env)
+	}
+	before, err := readTree(c.SourceDir)
+	if err != nil {
+		return fmt.Errorf("stage cache: %w", err)
+	}
+	goEnv, err := c.goEnvKey(c.SourceDir, c.Options.Env)
+	if err != nil {
+		return err
+	}
+	// Codegen reads the plugin manifests, go.mod and go.sum, never the
+	// version: the key leaves out the version and the work copy's
+	// .version file, which holds nothing else.
+	unversioned := maps.Clone(before)
+	delete(unversioned, VersionFile)
+	k := c.unversionedKey("codegen")
+	k.String("tree", treeDigest(unversioned))
+	k.String("package", pkg)
+	k.String("go env", goEnv)
+	key, err := k.Sum()
+	if err != nil {
+		return err
+	}
+	// Restored beside the work copy first: a damaged entry must not cost
+	// the work copy the files it would have replaced.
+	restored := filepath.Join(c.Work, "codegen-cache")
+	var ch codegenChange
+	if c.restore(key, restored, &ch) {
+		if err := os.MkdirAll(restored, 0o755); err != nil {
+			return err
+		}
+		if err := mergeInto(restored, c.SourceDir); err != nil {
+			return err
+		}
+		if err := ch.apply(c.SourceDir); err != nil {
+			return err
+		}
+		c.markCached(Codegen{}.String())
+	} else if err := plugins.Codegen(c, c.SourceDir, filepath.Join(c.SourceDir, pkg), c.Options.Env); err != nil {
+		return err
+	} else {
+		after, err := readTree(c.SourceDir)
+		if err != nil {
+			return fmt.Errorf("stage cache: %w", err)
+		}
+		written, ch := treeChange(before, after)
+		c.save(key, c.SourceDir, written, ch)
+	}
+	after, err := readTree(c.SourceDir)
+	if err != nil {
+		return fmt.Errorf("stage cache: %w", err)
+	}
+	c.setWorkTree(treeDigest(after))
+	return nil
 }
 
 // Compile cross-compiles the selected targets in parallel, each in its own
@@ -107,19 +201,36 @@ func (Compile) Run(c *Context) error {
 		}
 		g.Go(func() error {
 			id := "compile/" + name
-			done := c.Options.Progress.Start(id)
-			work := filepath.Join(c.Work, "build", name)
-			err := CopyTree(c.SourceDir, work)
+			step := c.Options.Progress.Begin(id)
 			rel := buildspec.BinaryPath(t, c.Version.Product)
+			var key string
+			var err error
+			if c.cache != nil {
+				key, err = c.compileKey(t, rel)
+			}
+			if err == nil && key != "" && c.restore(key, c.Dist, nil) {
+				c.markCached(id)
+				step.Cached()
+				results[i] = rel
+				c.record(id, rel)
+				return nil
+			}
 			if err == nil {
-				err = CompileTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
+				work := filepath.Join(c.Work, "build", name)
+				err = CopyTree(c.SourceDir, work)
+				if err == nil {
+					err = CompileTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
+				}
 			}
 			if ce := (*CommandError)(nil); errors.As(err, &ce) {
 				ce.File, ce.Line = c.Spec.File, t.Line
 			}
-			done(err)
+			step.Done(err)
 			if err != nil {
 				return err
+			}
+			if key != "" {
+				c.save(key, c.Dist, []string{rel}, nil)
 			}
 			results[i] = rel
 			c.record(id, rel)
@@ -129,10 +240,37 @@ func (Compile) Run(c *Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	all := true
 	for i, name := range names {
 		c.Binaries[name] = filepath.Join(c.Dist, results[i])
+		all = all && c.wasCached("compile/"+name)
+	}
+	if all {
+		c.markCached(Compile{}.String())
 	}
 	return nil
+}
+
+// compileKey is the cache key of target t's binary at rel: the work copy
+// after codegen (the pre commands and go build read nothing else of the
+// project), the target as the spec gives it, the -X values, and what go
+// makes of the target's environment (GOOS, GOARCH, GOFLAGS, the toolchain).
+func (c *Context) compileKey(t *buildspec.CompileTarget, rel string) (string, error) {
+	tree, err := c.workTree()
+	if err != nil {
+		return "", err
+	}
+	goEnv, err := c.goEnvKey(c.SourceDir, GoBuildEnv(c.Options.Env, t))
+	if err != nil {
+		return "", err
+	}
+	k := c.key("compile")
+	k.String("tree", tree)
+	k.JSON("target", t)
+	k.JSON("flags_map", c.Spec.FlagsMap)
+	k.Strings("go build", GoBuildArgs(c.Spec.FlagsMap, t, c.Version, rel))
+	k.String("go env", goEnv)
+	return k.Sum()
 }
 
 // targets are the compile targets to build: those asked for, else those

@@ -223,11 +223,16 @@ func buildCmd(g *globals) *cobra.Command {
 	var out, builder string
 	var packages []string
 	var sign signFlags
+	var cache cacheFlags
 	cmd := &cobra.Command{
 		Use:   "build",
 		Short: "Run the whole pipeline in-process and write dist/",
 		Long: `build runs every stage in-process: source, codegen, compile, package,
-checksums and verify. The output directory appears only when all succeed.`,
+checksums and verify. The output directory appears only when all succeed.
+
+Each stage's result is kept in a stage cache under a key of exactly its
+inputs; a later build with the same inputs restores it (progress line
+"cached") instead of running it. --no-cache runs every stage.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := g.options(out)
@@ -239,6 +244,9 @@ checksums and verify. The output directory appears only when all succeed.`,
 			}
 			defer cleanup()
 			opts.Signing = signing
+			if opts.Cache, err = cache.open(g.getenv, opts.Progress); err != nil {
+				return err
+			}
 			return runStages(cmd, opts, true, stage.Pipeline()...)
 		},
 	}
@@ -246,6 +254,7 @@ checksums and verify. The output directory appears only when all succeed.`,
 	cmd.Flags().StringSliceVar(&packages, "packages", nil, "packages to build (default: all of the flavour)")
 	cmd.Flags().StringVar(&builder, "builder", "nfpm", "rpm builder: nfpm or rpmbuild")
 	sign.register(cmd)
+	cache.register(cmd)
 	return cmd
 }
 

@@ -57,9 +57,11 @@ type result struct {
 
 // packyardEnv is the environment packyard runs in, besides the test's:
 // PATH leads to the binary, so that the pre commands it runs find it too,
-// and progress lines are plain.
+// progress lines are plain, and packyard build neither reads nor writes
+// the user's stage cache, so that every build the tests compare really
+// runs (the cache's own tests turn it on in a directory of their own).
 func packyardEnv() []string {
-	return []string{"PATH=" + filepath.Dir(packyardBin) + string(os.PathListSeparator) + os.Getenv("PATH"), "NO_COLOR=1"}
+	return []string{"PATH=" + filepath.Dir(packyardBin) + string(os.PathListSeparator) + os.Getenv("PATH"), "NO_COLOR=1", "PACKYARD_NO_CACHE=1"}
 }
 
 // packyard runs the binary in dir with env added to packyardEnv.
