@@ -44,6 +44,8 @@ func New(typ string) (Publisher, error) {
 		return HTTP{}, nil
 	case buildspec.PublishYum:
 		return Yum{}, nil
+	case buildspec.PublishApt:
+		return Apt{}, nil
 	}
 	return nil, fmt.Errorf("publish type %s: %w", typ, ErrNotImplemented)
 }
