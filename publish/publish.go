@@ -32,6 +32,10 @@ import (
 // but that cannot be published yet.
 var ErrNotImplemented = errors.New("not implemented yet")
 
+// ErrNoCredentials is returned when a variable a target names for its
+// credentials is unset or empty.
+var ErrNoCredentials = errors.New("credentials not set")
+
 // Publisher publishes a release to one target of one type.
 type Publisher interface {
 	Publish(ctx context.Context, job *Job) error
@@ -230,6 +234,17 @@ func Publish(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	// Every target must be publishable before the first upload, rather
+	// than a run that stops half way at an unimplemented type or a
+	// missing password.
+	for _, t := range targets {
+		if _, err := New(t.Type); err != nil {
+			return fmt.Errorf("publish target %s: %w", t.Name, err)
+		}
+		if _, err := AuthFromEnv(t, opts.Getenv); err != nil {
+			return fmt.Errorf("publish target %s: %w", t.Name, err)
+		}
+	}
 	for _, t := range targets {
 		if err := publishOne(ctx, opts, t); err != nil {
 			return fmt.Errorf("publish target %s (%s): %w", t.Name, t.Type, err)
@@ -314,7 +329,7 @@ func AuthFromEnv(t *buildspec.PublishTarget, getenv func(string) string) (Auth, 
 			v = getenv(name)
 		}
 		if v == "" {
-			return "", fmt.Errorf("$%s is not set (the target's credentials are read from it)", name)
+			return "", fmt.Errorf("$%s is not set (the target's credentials are read from it): %w", name, ErrNoCredentials)
 		}
 		return v, nil
 	}
@@ -339,4 +354,24 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// DistVersion is the version of the release in dist, read from the name
+// of its source tarball (PRODUCT-VERSION.tar.gz) in manifest.json; ""
+// when the manifest lists none.
+func DistVersion(dist, product string) (string, error) {
+	j := &Job{Dist: dist}
+	m, err := j.Manifest()
+	if err != nil {
+		return "", err
+	}
+	for _, e := range m.Artifacts {
+		if e.Stage != "source" {
+			continue
+		}
+		if v, ok := strings.CutPrefix(e.Path, product+"-"); ok && strings.HasSuffix(v, ".tar.gz") && !strings.Contains(v, "/") {
+			return strings.TrimSuffix(v, ".tar.gz"), nil
+		}
+	}
+	return "", nil
 }
