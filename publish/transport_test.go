@@ -188,7 +188,7 @@ func TestNginxUpload(t *testing.T) {
 	ctx := context.Background()
 	srv := startNginx(t)
 	counter := startFaultyProxy(t, srv.URL, 0)
-	tr := srv.transport()
+	tr := nginxTransport(srv)
 	dir := t.TempDir()
 	one, two := filepath.Join(dir, "one"), filepath.Join(dir, "two")
 	os.WriteFile(one, []byte("version one"), 0o644)
@@ -227,7 +227,7 @@ func TestNginxUpload(t *testing.T) {
 		t.Errorf("Fetch of a missing file: %v", err)
 	}
 
-	bad := srv.transport()
+	bad := nginxTransport(srv)
 	bad.Auth.Password = "wrong-Pa55word"
 	puts = counter.requests("PUT")
 	_, err = bad.Upload(ctx, At(base, "other.rpm"), one, Immutable, false)
@@ -249,7 +249,7 @@ func TestFaultyServer(t *testing.T) {
 	ctx := context.Background()
 	srv := startNginx(t)
 	proxy := startFaultyProxy(t, srv.URL, 0.3)
-	tr := srv.transport()
+	tr := nginxTransport(srv)
 	tr.Attempts = 12
 	var mu sync.Mutex
 	retries := 0
