@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/packyard/packyard/internal/packtest"
 )
 
 // publishProject writes a project holding only a spec whose flavour has
@@ -169,5 +171,91 @@ func TestPublishFlagsDocumented(t *testing.T) {
 				t.Errorf("flag %s of %s is not in its docs/cli.md row", flag, cmd.Name())
 			}
 		})
+	}
+}
+
+// TestBuildThenPublish is the user's workflow: packyard build of the
+// example at two versions, each published with packyard publish to a yum
+// and an apt repository on nginx, signed; dnf and apt then see both
+// versions, and publishing a release again uploads nothing.
+func TestBuildThenPublish(t *testing.T) {
+	packtest.Need(t, "createrepo_c", "dnf", "apt-get", "dpkg-scanpackages", "apt-ftparchive")
+	srv := packtest.StartNginx(t)
+	key := packtest.GPGKey(t, "repo-pass")
+	root := repoRoot(t)
+	example, err := os.ReadFile(filepath.Join(root, "examples", "backplane", "packager", "buildspec.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example's spec with a publish section for acme, its last flavour.
+	spec := filepath.Join(t.TempDir(), "packager", "buildspec.yaml")
+	os.MkdirAll(filepath.Dir(spec), 0o755)
+	publishSection := fmt.Sprintf(`  publish:
+    el:
+      type: yum
+      url: %[1]sel/{{dist}}/{{arch}}
+      packages: [el8_64]
+      username_env: REPO_USER
+      password_env: REPO_PASSWORD
+    debian:
+      type: apt
+      url: %[1]sdebian
+      suite: bookworm
+      packages: [bookworm_64]
+      username_env: REPO_USER
+      password_env: REPO_PASSWORD
+`, srv.URL)
+	if err := os.WriteFile(spec, append(example, publishSection...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"REPO_USER=" + srv.User, "REPO_PASSWORD=" + srv.Pass}
+	v2 := filepath.Join(t.TempDir(), "dist")
+	if r := packyard(t, root, nil, "build", "--source", "examples/backplane", "--build", "acme", "--version", "0.26.1acme",
+		"--packages", "el8_64,bookworm_64", "--out", v2); r.code != 0 {
+		t.Fatalf("build 0.26.1acme: exit %d\n%s", r.code, r.stderr)
+	}
+	publish := func(dist string) result {
+		t.Helper()
+		r := packyard(t, root, env, "publish", "--source", "examples/backplane", "--spec", spec, "--build", "acme",
+			"--dist", dist, "--key-file", key.Private, "--passphrase-file", key.PassphraseFile)
+		if r.code != 0 {
+			t.Fatalf("publish %s: exit %d\n%s%s", dist, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, srv.Pass) || strings.Contains(r.stdout+r.stderr, "repo-pass") {
+			t.Errorf("publish printed a secret:\n%s", r.stderr)
+		}
+		return r
+	}
+	publish(acmeDist(t).dist)
+	publish(v2)
+	if r := publish(v2); strings.Contains(r.stderr, " upload ") {
+		t.Errorf("publishing 0.26.1acme again uploaded files:\n%s", r.stderr)
+	}
+
+	dnfRoot := t.TempDir()
+	repo := fmt.Sprintf("[acme]\nname=acme\nbaseurl=%sel/el8/x86_64/\ngpgcheck=1\nrepo_gpgcheck=1\nskip_if_unavailable=0\ngpgkey=%sel/el8/x86_64/repodata/repomd.xml.key\n", srv.URL, srv.URL)
+	os.WriteFile(filepath.Join(dnfRoot, "acme.repo"), []byte(repo), 0o644)
+	out := packtest.Output(t, nil, "dnf", "-y", "-q", "--installroot", filepath.Join(dnfRoot, "root"), "--releasever", "8",
+		"--setopt=reposdir="+dnfRoot, "--setopt=cachedir="+filepath.Join(dnfRoot, "cache"), "--disableplugin=*",
+		"repoquery", "--showduplicates", "--queryformat", "%{version}-%{release}\n", "backplane")
+	if got := strings.Fields(out); len(got) != 2 || !strings.Contains(out, "0.26.0acme-1.el8") || !strings.Contains(out, "0.26.1acme-1.el8") {
+		t.Errorf("dnf repoquery: %q, want 0.26.0acme and 0.26.1acme", got)
+	}
+
+	apt := t.TempDir()
+	for _, d := range []string{"etc/apt/preferences.d", "etc/apt/sources.list.d", "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"} {
+		os.MkdirAll(filepath.Join(apt, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(apt, "var/lib/dpkg/status"), nil, 0o644)
+	os.WriteFile(filepath.Join(apt, "etc/apt/sources.list"),
+		[]byte(fmt.Sprintf("deb [arch=amd64 signed-by=%s] %sdebian bookworm main\n", key.Public, srv.URL)), 0o644)
+	opts := []string{"-o", "Dir=" + apt, "-o", "Dir::State::status=" + filepath.Join(apt, "var/lib/dpkg/status"),
+		"-o", "APT::Sandbox::User=root", "-o", "Debug::NoLocking=1", "-o", "APT::Architecture=amd64"}
+	if out := packtest.Run(t, nil, "apt-get", append(opts, "update")...); strings.Contains(out, "W:") || strings.Contains(out, "E:") {
+		t.Errorf("apt-get update:\n%s", out)
+	}
+	madison := packtest.Output(t, nil, "apt-cache", append(opts, "madison", "backplane")...)
+	if !strings.Contains(madison, "0.26.0acme-1") || !strings.Contains(madison, "0.26.1acme-1") {
+		t.Errorf("apt-cache madison:\n%s", madison)
 	}
 }
