@@ -91,12 +91,14 @@ func publishTypeNames() []string {
 
 // urlPlaceholders are the names a publish URL may use. {{dist}} and
 // {{arch}} come from each package's dist and target_arch properties, so
-// only types that publish packages take them.
+// only the types whose repositories are per distribution take them (a
+// Rudder repository is laid out by Rudder version instead).
 func urlPlaceholders(typ string) []string {
-	if typ == PublishHTTP || typ == PublishOCI {
-		return []string{"version"}
+	switch typ {
+	case PublishYum, PublishApt, PublishAptly:
+		return []string{"arch", "dist", "version"}
 	}
-	return []string{"arch", "dist", "version"}
+	return []string{"version"}
 }
 
 // envNameRE is what an environment variable name named by *_env may be.

@@ -1,7 +1,9 @@
 // Package publish puts a release's artifacts (the dist/ directory that
 // packyard build writes) into repositories: a yum repository, a static
-// apt repository, or any HTTP server that takes PUT, as a flavour's
-// publish section says (see buildspec.PublishTarget).
+// apt repository, a Rudder plugin repository, or any HTTP server that
+// takes PUT, as a flavour's publish section says (see
+// buildspec.PublishTarget). The aptly and oci types are not implemented
+// yet.
 //
 // Every target type is a Publisher over one Transport, which talks to
 // file:// directories and http(s):// servers, retries transient failures
@@ -50,6 +52,8 @@ func New(typ string) (Publisher, error) {
 		return Yum{}, nil
 	case buildspec.PublishApt:
 		return Apt{}, nil
+	case buildspec.PublishRudder:
+		return Rudder{}, nil
 	}
 	return nil, fmt.Errorf("publish type %s: %w", typ, ErrNotImplemented)
 }
