@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -165,8 +166,8 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 	for c := range comps {
 		for a := range archs {
 			rel := fmt.Sprintf("%s/%s/binary-%s/Packages", dists, c, a)
-			old, err := j.Transport.Fetch(ctx, At(r.base, rel))
-			if err != nil && !errors.Is(err, ErrNotFound) {
+			old, err := fetchPackages(ctx, j, r.base, rel)
+			if err != nil {
 				return err
 			}
 			merged := parseStanzas(old)
@@ -175,8 +176,11 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 				if err != nil {
 					return err
 				}
-				indexes = append(indexes, rel, rel+".gz")
 			}
+			// Every index is rewritten, and uploaded unless unchanged:
+			// Release lists the hashes of these very files, and another
+			// compressor's Packages.gz would not match them.
+			indexes = append(indexes, rel, rel+".gz")
 			if err := writeIndex(filepath.Join(dir, filepath.FromSlash(rel)), merged); err != nil {
 				return err
 			}
@@ -333,4 +337,32 @@ func clearsignFile(j *Job, name, out string) error {
 		return err
 	}
 	return os.WriteFile(out, b.Bytes(), 0o644)
+}
+
+// fetchPackages fetches a Packages index, plain or gzipped; a missing one
+// is empty.
+func fetchPackages(ctx context.Context, j *Job, base *url.URL, rel string) ([]byte, error) {
+	b, err := j.Transport.Fetch(ctx, At(base, rel))
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return b, err
+	}
+	z, err := j.Transport.Fetch(ctx, At(base, rel+".gz"))
+	if errors.Is(err, ErrNotFound) {
+		if _, err := j.Transport.Fetch(ctx, At(base, rel+".xz")); err == nil {
+			return nil, fmt.Errorf("%s%s: only Packages.xz is there, which is not read yet", base.Redacted(), rel)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return nil, fmt.Errorf("%s%s.gz: %w", base.Redacted(), rel, err)
+	}
+	b, err = io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("%s%s.gz: %w", base.Redacted(), rel, err)
+	}
+	return b, nil
 }

@@ -1,6 +1,8 @@
 package publish
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
@@ -43,6 +45,18 @@ func TestAptGet(t *testing.T) {
 			Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 		})
 	}
+	// The suite has an arm64 index already, gzipped only, listing another
+	// package: it must stay, and Release must match the files served.
+	seed := filepath.Join(srv.Root, "apt", "dists", "bookworm")
+	os.MkdirAll(filepath.Join(seed, "main", "binary-arm64"), 0o755)
+	os.WriteFile(filepath.Join(seed, "Release"), []byte("Suite: bookworm\nArchitectures: arm64\nComponents: main\n"), 0o644)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("Package: other\nVersion: 1.0\nArchitecture: arm64\nMaintainer: x <x@example.com>\n" +
+		"Filename: pool/main/o/other/other_1.0_arm64.deb\nSize: 1\nSHA256: " + strings.Repeat("0", 64) + "\nDescription: other\n"))
+	zw.Close()
+	os.WriteFile(filepath.Join(seed, "main", "binary-arm64", "Packages.gz"), gz.Bytes(), 0o644)
+
 	v1, v2 := release(t, "0.26.0acme", nil), release(t, "0.26.1acme", nil)
 	if err := publish(v1, "0.26.0acme"); err != nil {
 		t.Fatal(err)
@@ -64,11 +78,12 @@ func TestAptGet(t *testing.T) {
 		os.MkdirAll(filepath.Join(root, d), 0o755)
 	}
 	os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644)
-	sources := fmt.Sprintf("deb [arch=amd64 signed-by=%s] %sapt bookworm main\n", gpg.Public, srv.URL)
+	sources := fmt.Sprintf("deb [arch=amd64,arm64 signed-by=%s] %sapt bookworm main\n", gpg.Public, srv.URL)
 	os.WriteFile(filepath.Join(root, "etc/apt/sources.list"), []byte(sources), 0o644)
 	opts := []string{"-o", "Dir=" + root, "-o", "Dir::State::status=" + filepath.Join(root, "var/lib/dpkg/status"),
 		"-o", "Dir::Etc::trustedparts=" + filepath.Join(root, "etc/apt/trusted.gpg.d"),
-		"-o", "APT::Sandbox::User=root", "-o", "Debug::NoLocking=1", "-o", "APT::Architecture=amd64"}
+		"-o", "APT::Sandbox::User=root", "-o", "Debug::NoLocking=1", "-o", "APT::Architecture=amd64",
+		"-o", "APT::Architectures=amd64,arm64"}
 	out := packtest.Run(t, nil, "apt-get", append(opts, "update")...)
 	if strings.Contains(out, "W:") || strings.Contains(out, "E:") {
 		t.Errorf("apt-get update warned:\n%s", out)
@@ -78,6 +93,9 @@ func TestAptGet(t *testing.T) {
 		if !strings.Contains(madison, v) {
 			t.Errorf("apt-cache madison lacks %s:\n%s", v, madison)
 		}
+	}
+	if other := packtest.Output(t, nil, "apt-cache", append(opts, "madison", "other:arm64")...); !strings.Contains(other, "1.0") {
+		t.Errorf("the arm64 index lost its package:\n%s", other)
 	}
 	dl := packtest.Exec(t, filepath.Join(root, "download"), nil, "apt-get", append(opts, "download", "backplane=0.26.0acme-1")...)
 	if dl.Code != 0 {

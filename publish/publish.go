@@ -303,6 +303,7 @@ func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) e
 		tr = &c
 	}
 	tr.Auth, tr.DryRun = auth, opts.DryRun
+	defer tr.client().CloseIdleConnections()
 	name := t.Name
 	tr.Logf = func(format string, args ...any) {
 		if opts.Logf != nil {

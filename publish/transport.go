@@ -80,10 +80,16 @@ func (t *Transport) logf(format string, args ...any) {
 	}
 }
 
+// client is Client, made on first use so that the connections of one
+// publish are reused. A Transport is used by one goroutine at a time.
 func (t *Transport) client() *http.Client {
-	if t.Client != nil {
-		return t.Client
+	if t.Client == nil {
+		t.Client = defaultClient()
 	}
+	return t.Client
+}
+
+func defaultClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second}).DialContext,

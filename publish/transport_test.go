@@ -276,7 +276,9 @@ func TestFaultyServer(t *testing.T) {
 	}
 	faults, total := proxy.counts()
 	t.Logf("%d requests, faults %v, %d retries", total, faults, retries)
-	if faults["500"] == 0 || faults["reset"] == 0 || retries != faults["500"]+faults["reset"] {
-		t.Errorf("faults %v and %d retries: want both kinds injected, each retried", faults, retries)
+	// net/http itself retries a request whose reused connection was
+	// reset before any response, so not every fault reaches the Transport.
+	if faults["500"] == 0 || faults["reset"] == 0 || retries < faults["500"] || retries > faults["500"]+faults["reset"] {
+		t.Errorf("faults %v and %d retries: want both kinds injected, every 500 retried", faults, retries)
 	}
 }

@@ -214,6 +214,11 @@ func fetchYumMetadata(ctx context.Context, j *Job, u *url.URL, dir string) ([]pr
 	}
 	var primary []byte
 	for _, d := range md.Data {
+		// The sqlite and zchunk variants are not kept (--no-database, no
+		// --zck): no need to download them.
+		if strings.HasSuffix(d.Type, "_db") || strings.HasSuffix(d.Type, "_zck") {
+			continue
+		}
 		href := d.Location.Href
 		if !cleanRel(href) || !strings.HasPrefix(href, "repodata/") {
 			return nil, fmt.Errorf("%srepodata/repomd.xml: unexpected location %q", u.Redacted(), href)
