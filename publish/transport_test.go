@@ -282,3 +282,47 @@ func TestFaultyServer(t *testing.T) {
 		t.Errorf("faults %v and %d retries: want both kinds injected, every 500 retried", faults, retries)
 	}
 }
+
+// TestCompare checks how a remote file is compared without downloading
+// it when the server says enough: a server's X-Checksum-Sha256 or a
+// different size decides at HEAD; otherwise, or when HEAD is not
+// allowed, a GET is hashed.
+func TestCompare(t *testing.T) {
+	local := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(local, []byte("the content"), 0o644)
+	d, _ := fileDigests(local)
+	tests := []struct {
+		name     string
+		head     func(w http.ResponseWriter)
+		body     string
+		want     State
+		wantGETs int
+	}{
+		{"checksum header same", func(w http.ResponseWriter) { w.Header().Set("X-Checksum-Sha256", d.sha256) }, "", Same, 0},
+		{"checksum header differs", func(w http.ResponseWriter) { w.Header().Set("X-Checksum-Sha256", strings.Repeat("0", 64)) }, "", Different, 0},
+		{"size differs", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "3") }, "", Different, 0},
+		{"same size, same content", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "11") }, "the content", Same, 1},
+		{"same size, other content", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "11") }, "the_content", Different, 1},
+		{"HEAD not allowed", func(w http.ResponseWriter) { w.WriteHeader(http.StatusMethodNotAllowed) }, "the content", Same, 1},
+		{"missing", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) }, "", Missing, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gets := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodHead {
+					tt.head(w)
+					return
+				}
+				gets++
+				w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			u, _ := url.Parse(srv.URL + "/f")
+			st, err := (&Transport{}).Compare(context.Background(), u, d)
+			if err != nil || st != tt.want || gets != tt.wantGETs {
+				t.Errorf("Compare = %v, %v with %d GETs; want %v with %d", st, err, gets, tt.want, tt.wantGETs)
+			}
+		})
+	}
+}

@@ -124,8 +124,18 @@ func publishYumRepo(ctx context.Context, j *Job, r *yumRepo, dir string) error {
 		if !ok || !strings.EqualFold(p.Checksum.Value, f.SHA256) {
 			current = false
 		}
-		if err := copyFile(f.Local(j.Dist), filepath.Join(dir, name)); err != nil {
+		local := filepath.Join(dir, name)
+		if err := copyFile(f.Local(j.Dist), local); err != nil {
 			return err
+		}
+		if ok && !strings.EqualFold(p.Checksum.Value, f.SHA256) {
+			// An rpm replacing a listed one (--overwrite): createrepo_c
+			// --update would take a file of the listed size and mtime as
+			// unchanged, so make sure the mtime differs.
+			t := time.Unix(p.Time.File+1, 0)
+			if err := os.Chtimes(local, t, t); err != nil {
+				return err
+			}
 		}
 		ups = append(ups, upload{base: base, rel: name, local: f.Local(j.Dist), policy: Immutable})
 	}

@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,4 +124,34 @@ func TestYumDnf(t *testing.T) {
 		!strings.Contains(err.Error(), "publish target el (yum)") {
 		t.Errorf("publishing a different rpm under an existing name: %v", err)
 	}
+	// With --overwrite it replaces the rpm, and the index describes the
+	// new file (createrepo_c re-read it), still listing both versions.
+	if err := publish(v1b, "0.26.0acme", true); err != nil {
+		t.Fatal(err)
+	}
+	newSum := sha256File(t, filepath.Join(v1b, "rpm", "backplane-0.26.0acme-1.el8.x86_64.rpm"))
+	j = &Job{Transport: &Transport{}}
+	check := t.TempDir()
+	os.MkdirAll(filepath.Join(check, "repodata"), 0o755)
+	base, _ := url.Parse(srv.URL + "el/el8/x86_64/")
+	listed, err := fetchYumMetadata(ctx, j, base, check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for _, p := range listed {
+		sums[p.Location.Href] = p.Checksum.Value
+	}
+	if len(sums) != 2 || sums["backplane-0.26.0acme-1.el8.x86_64.rpm"] != newSum {
+		t.Errorf("after --overwrite the index lists %v, want both rpms and %s for 0.26.0acme", sums, newSum)
+	}
+}
+
+func sha256File(t *testing.T, name string) string {
+	t.Helper()
+	d, err := fileDigests(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.sha256
 }
