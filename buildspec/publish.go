@@ -3,6 +3,7 @@ package buildspec
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -49,10 +50,12 @@ type PublishTarget struct {
 	UsernameEnv, PasswordEnv, TokenEnv string
 	// Suite is the apt/aptly distribution, e.g. bookworm; default {{dist}}.
 	Suite string
-	// Component is the apt/aptly component; default main.
+	// Component is the apt component; default main.
 	Component string
-	// Repo is the aptly local repository.
-	Repo string
+	// Repo is the aptly local repository, Prefix its publish point's
+	// prefix (default "."), GPGKey the key id the aptly server signs
+	// with (default: its default key).
+	Repo, Prefix, GPGKey string
 	// Image and Tags are the oci repository and its tags.
 	Image string
 	Tags  []string
@@ -73,7 +76,7 @@ func publishTypes() map[string][]string {
 	return map[string][]string{
 		PublishYum:    with("url", "packages"),
 		PublishApt:    with("url", "packages", "suite", "component"),
-		PublishAptly:  with("url", "packages", "repo", "suite", "component"),
+		PublishAptly:  with("url", "packages", "repo", "suite", "prefix", "gpg_key"),
 		PublishOCI:    with("image", "tags"),
 		PublishHTTP:   with("url"),
 		PublishRudder: with("url", "packages", "channel"),
@@ -100,6 +103,9 @@ func urlPlaceholders(typ string) []string {
 	}
 	return []string{"version"}
 }
+
+// gpgKeyRE is a key id or fingerprint, with or without 0x.
+var gpgKeyRE = regexp.MustCompile(`^(0x)?([0-9A-Fa-f]{8}|[0-9A-Fa-f]{16}|[0-9A-Fa-f]{40})$`)
 
 // envNameRE is what an environment variable name named by *_env may be.
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -202,6 +208,7 @@ func (p *parser) publishTarget(fl *Flavour, e pair) (*PublishTarget, error) {
 		{"url", &t.URL}, {"username_env", &t.UsernameEnv}, {"password_env", &t.PasswordEnv},
 		{"token_env", &t.TokenEnv}, {"suite", &t.Suite}, {"component", &t.Component},
 		{"repo", &t.Repo}, {"image", &t.Image}, {"channel", &t.Channel},
+		{"prefix", &t.Prefix}, {"gpg_key", &t.GPGKey},
 	} {
 		if err := str(s.key, s.dst); err != nil {
 			return nil, err
@@ -239,11 +246,20 @@ func (p *parser) publishTarget(fl *Flavour, e pair) (*PublishTarget, error) {
 		if t.Suite == "" {
 			t.Suite = "{{dist}}"
 		}
-		if t.Component == "" {
+		if t.Type == PublishApt && t.Component == "" {
 			t.Component = "main"
 		}
 		if f, ok := fields["component"]; ok && !entryNameRE.MatchString(t.Component) {
 			return nil, p.errAt(resolve(f.val), f.path, "component %q: one word such as main", t.Component)
+		}
+		if t.Type == PublishAptly && t.Prefix == "" {
+			t.Prefix = "."
+		}
+		if f, ok := fields["prefix"]; ok && (path.Clean(t.Prefix) != t.Prefix || path.IsAbs(t.Prefix) || t.Prefix == ".." || strings.HasPrefix(t.Prefix, "../")) {
+			return nil, p.errAt(resolve(f.val), f.path, "prefix %q: a relative path such as . or debian/stable", t.Prefix)
+		}
+		if f, ok := fields["gpg_key"]; ok && !gpgKeyRE.MatchString(t.GPGKey) {
+			return nil, p.errAt(resolve(f.val), f.path, "gpg_key %q: the hex id or fingerprint of the key on the aptly server", t.GPGKey)
 		}
 		at, path := e.key, join(e.path, "suite")
 		if f, ok := fields["suite"]; ok {
@@ -341,6 +357,9 @@ func (p *parser) publishURL(fl *Flavour, t *PublishTarget, f pair) error {
 			return p.errAt(at, f.path, "%q has no host", t.URL)
 		}
 	case "file":
+		if t.Type == PublishAptly {
+			return p.errAt(at, f.path, "an aptly target's url is its REST API: https:// or http://")
+		}
 		if (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") {
 			return p.errAt(at, f.path, "a file URL names an absolute local path: file:///srv/repo, got %q", t.URL)
 		}

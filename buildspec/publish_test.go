@@ -34,6 +34,7 @@ foss:
       url: http://127.0.0.1:8080
       repo: backplane
       suite: stable
+      gpg_key: 3DD6334545E18CB4
       packages: [bookworm_64]
     files:
       type: http
@@ -66,7 +67,7 @@ func TestLoadPublish(t *testing.T) {
 	}
 	want := []*PublishTarget{
 		{Name: "aptly", Type: PublishAptly, URL: "http://127.0.0.1:8080", Packages: []string{"bookworm_64"},
-			Suite: "stable", Component: "main", Repo: "backplane"},
+			Suite: "stable", Repo: "backplane", Prefix: ".", GPGKey: "3DD6334545E18CB4"},
 		{Name: "debian", Type: PublishApt, URL: "file:///srv/apt", Packages: []string{"bookworm_64"},
 			Suite: "{{dist}}", Component: "main"},
 		{Name: "el", Type: PublishYum, URL: "https://repo.example.com/el/{{dist}}/{{arch}}",

@@ -1,9 +1,8 @@
 // Package publish puts a release's artifacts (the dist/ directory that
 // packyard build writes) into repositories: a yum repository, a static
-// apt repository, a Rudder plugin repository, or any HTTP server that
-// takes PUT, as a flavour's publish section says (see
-// buildspec.PublishTarget). The aptly and oci types are not implemented
-// yet.
+// apt repository, an aptly server, a Rudder plugin repository, or any
+// HTTP server that takes PUT, as a flavour's publish section says (see
+// buildspec.PublishTarget). The oci type is not implemented yet.
 //
 // Every target type is a Publisher over one Transport, which talks to
 // file:// directories and http(s):// servers, retries transient failures
@@ -54,6 +53,8 @@ func New(typ string) (Publisher, error) {
 		return Apt{}, nil
 	case buildspec.PublishRudder:
 		return Rudder{}, nil
+	case buildspec.PublishAptly:
+		return Aptly{}, nil
 	}
 	return nil, fmt.Errorf("publish type %s: %w", typ, ErrNotImplemented)
 }

@@ -1,11 +1,13 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -106,10 +108,14 @@ type HTTPError struct {
 	Method, URL string
 	Status      int
 	Reason      string // the status line's text, e.g. 401 Unauthorized
+	Detail      string // an API's own error message, if it sent one
 }
 
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("%s %s: %s", e.Method, e.URL, e.Reason)
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
 	switch e.Status {
 	case http.StatusUnauthorized:
 		msg += " (check the credentials in the target's username_env/password_env or token_env)"
@@ -159,7 +165,7 @@ func (t *Transport) Fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 		}
 		return b, err
 	}
-	resp, err := t.do(ctx, http.MethodGet, u, nil, digests{})
+	resp, err := t.do(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +193,7 @@ func (t *Transport) Compare(ctx context.Context, u *url.URL, d digests) (State, 
 		}
 		return Different, nil
 	}
-	resp, err := t.do(ctx, http.MethodHead, u, nil, digests{})
+	resp, err := t.do(ctx, http.MethodHead, u, nil)
 	if errors.Is(err, ErrNotFound) {
 		return Missing, nil
 	}
@@ -209,7 +215,7 @@ func (t *Transport) Compare(ctx context.Context, u *url.URL, d digests) (State, 
 			return Different, nil
 		}
 	}
-	resp, err = t.do(ctx, http.MethodGet, u, nil, digests{})
+	resp, err = t.do(ctx, http.MethodGet, u, nil)
 	if errors.Is(err, ErrNotFound) {
 		return Missing, nil
 	}
@@ -238,7 +244,9 @@ func (t *Transport) Put(ctx context.Context, u *url.URL, local string, d digests
 	if u.Scheme == "file" {
 		return putFile(filepath.FromSlash(u.Path), local)
 	}
-	resp, err := t.do(ctx, http.MethodPut, u, func() (io.ReadCloser, error) { return os.Open(local) }, d)
+	resp, err := t.do(ctx, http.MethodPut, u, &body{
+		open: func() (io.ReadCloser, error) { return os.Open(local) }, size: d.size, digests: &d,
+	})
 	if err != nil {
 		return err
 	}
@@ -318,7 +326,7 @@ func putFile(name, local string) error {
 // Other statuses fail at once: a 401, 403 or 404 will not change by
 // asking again. A 404 is ErrNotFound. body reopens the upload for each
 // try.
-func (t *Transport) do(ctx context.Context, method string, u *url.URL, body func() (io.ReadCloser, error), d digests) (*http.Response, error) {
+func (t *Transport) do(ctx context.Context, method string, u *url.URL, b *body) (*http.Response, error) {
 	attempts := t.Attempts
 	if attempts <= 0 {
 		attempts = 5
@@ -336,7 +344,7 @@ func (t *Transport) do(ctx context.Context, method string, u *url.URL, body func
 	}
 	where := method + " " + u.Redacted()
 	for try := 1; ; try++ {
-		resp, err := t.send(ctx, method, u, body, d)
+		resp, err := t.send(ctx, method, u, b)
 		var wait time.Duration
 		var why string
 		switch {
@@ -355,8 +363,9 @@ func (t *Transport) do(ctx context.Context, method string, u *url.URL, body func
 			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 			err = &HTTPError{Method: method, URL: u.Redacted(), Status: resp.StatusCode, Reason: resp.Status}
 		case resp.StatusCode >= 300:
+			detail := apiError(resp.Body)
 			resp.Body.Close()
-			return nil, &HTTPError{Method: method, URL: u.Redacted(), Status: resp.StatusCode, Reason: resp.Status}
+			return nil, &HTTPError{Method: method, URL: u.Redacted(), Status: resp.StatusCode, Reason: resp.Status, Detail: detail}
 		default:
 			return resp, nil
 		}
@@ -380,23 +389,36 @@ func (t *Transport) do(ctx context.Context, method string, u *url.URL, body func
 	}
 }
 
+// body is what a request sends: open reopens it for each try.
+type body struct {
+	open        func() (io.ReadCloser, error)
+	size        int64
+	contentType string   // default application/octet-stream
+	digests     *digests // sent as X-Checksum-* headers when set
+}
+
 // send makes and sends one request.
-func (t *Transport) send(ctx context.Context, method string, u *url.URL, body func() (io.ReadCloser, error), d digests) (*http.Response, error) {
+func (t *Transport) send(ctx context.Context, method string, u *url.URL, b *body) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	if body != nil {
-		rc, err := body()
+	if b != nil {
+		rc, err := b.open()
 		if err != nil {
 			return nil, err
 		}
-		req.Body, req.ContentLength = rc, d.size
-		req.GetBody = body
-		req.Header.Set("Content-Type", "application/octet-stream")
-		req.Header.Set("X-Checksum-Sha256", d.sha256)
-		req.Header.Set("X-Checksum-Sha1", d.sha1)
-		req.Header.Set("X-Checksum-Md5", d.md5)
+		req.Body, req.ContentLength, req.GetBody = rc, b.size, b.open
+		ct := b.contentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		req.Header.Set("Content-Type", ct)
+		if d := b.digests; d != nil {
+			req.Header.Set("X-Checksum-Sha256", d.sha256)
+			req.Header.Set("X-Checksum-Sha1", d.sha1)
+			req.Header.Set("X-Checksum-Md5", d.md5)
+		}
 	}
 	switch {
 	case t.Auth.Token != "":
@@ -406,6 +428,46 @@ func (t *Transport) send(ctx context.Context, method string, u *url.URL, body fu
 	}
 	req.Header.Set("User-Agent", "packyard-publish")
 	return t.client().Do(req)
+}
+
+// Call sends one request to an HTTP API (aptly's) and returns the
+// response body, retried as uploads are. A failing status is an
+// *HTTPError with the API's own message when it gave one as JSON
+// {"error": "..."}. In a dry run only GETs are sent; other methods are
+// printed and return nil.
+func (t *Transport) Call(ctx context.Context, method string, u *url.URL, contentType string, data []byte) ([]byte, error) {
+	if t.DryRun && method != http.MethodGet {
+		t.logf("would %s %s", method, u.Redacted())
+		return nil, nil
+	}
+	var b *body
+	if data != nil {
+		b = &body{open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+			size: int64(len(data)), contentType: contentType}
+	}
+	resp, err := t.do(ctx, method, u, b)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+	}
+	return out, nil
+}
+
+// apiError is the message of a JSON error body ({"error": "..."}), as
+// aptly sends; "" for anything else, such as a web server's HTML page.
+func apiError(r io.Reader) string {
+	var e struct {
+		Error string `json:"error"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(r, 4096))
+	if json.Unmarshal(b, &e) != nil {
+		return ""
+	}
+	return e.Error
 }
 
 // transient reports whether a request error may go away by trying again.

@@ -25,8 +25,8 @@ func publishCmd(g *globals) *cobra.Command {
 		Short: "Upload a built dist/ to the flavour's publish targets",
 		Long: `publish uploads the release in --dist (as packyard build wrote it) to the
 publish targets of the flavour's spec: yum, static apt and Rudder plugin
-repositories, whose indexes it merges and signs, and plain HTTP/file download
-areas (aptly and oci targets are not implemented yet). Files the
+repositories, whose indexes it merges and signs, aptly servers (REST API),
+and plain HTTP/file download areas (oci targets are not implemented yet). Files the
 remote has already are not sent again; a different file under a published
 name fails unless --overwrite. Packages go first, indexes and signatures
 last. Credentials come from the environment variables the spec names.
