@@ -378,7 +378,10 @@ func (t *Transport) do(ctx context.Context, method string, u *url.URL, b *body) 
 		if wait <= 0 {
 			// Full jitter: a uniform wait up to the doubled ceiling keeps
 			// many clients from retrying in step.
-			ceil := min(backoff<<(try-1), maxBackoff)
+			ceil := maxBackoff
+			if try <= 32 && backoff<<(try-1) > 0 && backoff<<(try-1) < maxBackoff {
+				ceil = backoff << (try - 1) // no overflow: try is small
+			}
 			wait = time.Duration(rand.Int64N(int64(ceil)) + 1)
 		}
 		wait = min(wait, maxBackoff)

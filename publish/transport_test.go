@@ -100,6 +100,25 @@ func TestRetries(t *testing.T) {
 	}
 }
 
+// TestManyAttempts checks that a long retry budget keeps its waits
+// within MaxBackoff, with no overflow of the doubling.
+func TestManyAttempts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer srv.Close()
+	var waits []time.Duration
+	tr := &Transport{Attempts: 80, Backoff: time.Second, MaxBackoff: time.Minute,
+		sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}
+	u, _ := url.Parse(srv.URL)
+	if _, err := tr.Fetch(context.Background(), u); err == nil || !strings.Contains(err.Error(), "after 80 tries") {
+		t.Fatalf("err = %v", err)
+	}
+	for i, w := range waits {
+		if w <= 0 || w > time.Minute {
+			t.Fatalf("wait %d = %v", i, w)
+		}
+	}
+}
+
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
