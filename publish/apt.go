@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -339,30 +338,22 @@ func clearsignFile(j *Job, name, out string) error {
 	return os.WriteFile(out, b.Bytes(), 0o644)
 }
 
-// fetchPackages fetches a Packages index, plain or gzipped; a missing one
-// is empty.
+// fetchPackages fetches a Packages index, plain or compressed (.gz or
+// .xz, the first found); a missing one is empty.
 func fetchPackages(ctx context.Context, j *Job, base *url.URL, rel string) ([]byte, error) {
-	b, err := j.Transport.Fetch(ctx, At(base, rel))
-	if err == nil || !errors.Is(err, ErrNotFound) {
-		return b, err
-	}
-	z, err := j.Transport.Fetch(ctx, At(base, rel+".gz"))
-	if errors.Is(err, ErrNotFound) {
-		if _, err := j.Transport.Fetch(ctx, At(base, rel+".xz")); err == nil {
-			return nil, fmt.Errorf("%s%s: only Packages.xz is there, which is not read yet", base.Redacted(), rel)
+	for _, ext := range []string{"", ".gz", ".xz"} {
+		b, err := j.Transport.Fetch(ctx, At(base, rel+ext))
+		if errors.Is(err, ErrNotFound) {
+			continue
 		}
-		return nil, nil
+		if err != nil {
+			return nil, err
+		}
+		plain, err := decompress(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s%s%s: %w", base.Redacted(), rel, ext, err)
+		}
+		return plain, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(z))
-	if err != nil {
-		return nil, fmt.Errorf("%s%s.gz: %w", base.Redacted(), rel, err)
-	}
-	b, err = io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("%s%s.gz: %w", base.Redacted(), rel, err)
-	}
-	return b, nil
+	return nil, nil
 }

@@ -2,7 +2,6 @@ package publish
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -250,21 +249,15 @@ func fetchYumMetadata(ctx context.Context, j *Job, u *url.URL, dir string) ([]pr
 	return parsePrimary(primary)
 }
 
-// parsePrimary reads the package entries of a primary.xml, gzipped or
-// plain; createrepo_c writes gzip when told to, as this package does.
+// parsePrimary reads the package entries of a primary.xml, plain or
+// compressed (gzip as this package writes it; zstd, xz or bzip2 as other
+// createrepo_c versions do).
 func parsePrimary(b []byte) ([]primaryPackage, error) {
-	var r io.Reader = bytes.NewReader(b)
-	switch {
-	case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return nil, fmt.Errorf("primary metadata: %w", err)
-		}
-		r = zr
-	case bytes.HasPrefix(b, []byte("<?xml")) || bytes.HasPrefix(b, []byte("<metadata")):
-	default:
-		return nil, errors.New("primary metadata is compressed other than with gzip (zstd, xz?), which is not read yet")
+	plain, err := decompress(b)
+	if err != nil {
+		return nil, fmt.Errorf("primary metadata: %w", err)
 	}
+	r := bytes.NewReader(plain)
 	dec := xml.NewDecoder(r)
 	var out []primaryPackage
 	for {

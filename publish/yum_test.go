@@ -155,3 +155,45 @@ func sha256File(t *testing.T, name string) string {
 	}
 	return d.sha256
 }
+
+// TestYumForeignRepo publishes into a repository another tool made:
+// createrepo_c with xz-compressed metadata and sqlite databases. The
+// older package stays listed, read by dnf with repo_gpgcheck=1.
+func TestYumForeignRepo(t *testing.T) {
+	packtest.Need(t, "createrepo_c", "dnf")
+	ctx := context.Background()
+	srv := startNginx(t)
+	gpg := packtest.GPGKey(t, "repo-pass")
+	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := filepath.Join(srv.Root, "el8")
+	os.MkdirAll(repo, 0o755)
+	v1 := release(t, "0.26.0acme", &gpg)
+	rpm1 := "backplane-0.26.0acme-1.el8.x86_64.rpm"
+	if err := copyFile(filepath.Join(v1, "rpm", rpm1), filepath.Join(repo, rpm1)); err != nil {
+		t.Fatal(err)
+	}
+	packtest.Output(t, nil, "createrepo_c", "--general-compress-type", "xz", "--database", repo)
+
+	target := &buildspec.PublishTarget{Name: "el", Type: buildspec.PublishYum, URL: srv.URL + "el8",
+		UsernameEnv: "U", PasswordEnv: "P"}
+	err = Publish(ctx, Options{
+		Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: testFlavour(target), Dist: release(t, "0.26.1acme", &gpg),
+		Version: "0.26.1acme", Key: key, Logf: t.Logf, Transport: &Transport{Backoff: 1, MaxBackoff: 1},
+		Getenv: func(k string) string { return map[string]string{"U": srv.User, "P": srv.Pass}[k] },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "acme.repo"), []byte(fmt.Sprintf(
+		"[acme]\nname=acme\nbaseurl=%sel8/\ngpgcheck=1\nrepo_gpgcheck=1\nskip_if_unavailable=0\ngpgkey=file://%s\n", srv.URL, gpg.Public)), 0o644)
+	out := packtest.Output(t, nil, "dnf", "-y", "-q", "--installroot", filepath.Join(root, "i"), "--releasever", "8",
+		"--setopt=reposdir="+root, "--setopt=cachedir="+filepath.Join(root, "cache"), "--disableplugin=*",
+		"repoquery", "--showduplicates", "--queryformat", "%{version}\n", "backplane")
+	if !strings.Contains(out, "0.26.0acme") || !strings.Contains(out, "0.26.1acme") {
+		t.Errorf("dnf repoquery: %q, want both versions", out)
+	}
+}
