@@ -179,13 +179,30 @@ func TestYumForeignRepo(t *testing.T) {
 
 	target := &buildspec.PublishTarget{Name: "el", Type: buildspec.PublishYum, URL: srv.URL + "el8",
 		UsernameEnv: "U", PasswordEnv: "P"}
-	err = Publish(ctx, Options{
-		Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: testFlavour(target), Dist: release(t, "0.26.1acme", &gpg),
-		Version: "0.26.1acme", Key: key, Logf: t.Logf, Transport: &Transport{Backoff: 1, MaxBackoff: 1},
-		Getenv: func(k string) string { return map[string]string{"U": srv.User, "P": srv.Pass}[k] },
-	})
-	if err != nil {
-		t.Fatal(err)
+	v2 := release(t, "0.26.1acme", &gpg)
+	listing := func() string {
+		var names []string
+		filepath.WalkDir(repo, func(p string, d os.DirEntry, err error) error {
+			names = append(names, p)
+			return err
+		})
+		return strings.Join(names, "\n")
+	}
+	before := listing()
+	for _, dry := range []bool{true, false} {
+		var log []string
+		err = Publish(ctx, Options{
+			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: testFlavour(target), Dist: v2,
+			Version: "0.26.1acme", Key: key, DryRun: dry, Transport: &Transport{Backoff: 1, MaxBackoff: 1},
+			Logf:   func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)); t.Logf(f, a...) },
+			Getenv: func(k string) string { return map[string]string{"U": srv.User, "P": srv.Pass}[k] },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dry && (listing() != before || !strings.Contains(strings.Join(log, "\n"), "would upload "+srv.URL+"el8/repodata/repomd.xml ")) {
+			t.Errorf("the dry run changed the repository or did not say what it would upload:\n%s", strings.Join(log, "\n"))
+		}
 	}
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, "acme.repo"), []byte(fmt.Sprintf(
