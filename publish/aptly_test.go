@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,7 @@ func startAptly(t *testing.T, key packtest.Key) (api, public string) {
 	l.Close()
 	cmd := exec.Command("aptly", "-config="+conf, "api", "serve", "-listen="+addr, "-no-lock")
 	cmd.Env = append(os.Environ(), key.Env()...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test binary
 	log := filepath.Join(dir, "api.log")
 	f, _ := os.Create(log)
 	cmd.Stdout, cmd.Stderr = f, f
