@@ -345,3 +345,32 @@ func TestCompare(t *testing.T) {
 		})
 	}
 }
+
+// TestTimeoutRetried checks that a request that times out (here the
+// client's own timeout, as a stalled server causes) is tried again.
+func TestTimeoutRetried(t *testing.T) {
+	var mu sync.Mutex
+	tries := 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tries++
+		first := tries == 1
+		mu.Unlock()
+		if first {
+			<-release // stall the first request past the client's timeout
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	defer close(release)
+	tr := &Transport{Client: &http.Client{Timeout: 100 * time.Millisecond}, Backoff: time.Millisecond}
+	u, _ := url.Parse(srv.URL + "/f")
+	b, err := tr.Fetch(context.Background(), u)
+	mu.Lock()
+	n := tries
+	mu.Unlock()
+	if err != nil || string(b) != "ok" || n != 2 {
+		t.Errorf("Fetch = %q, %v after %d tries; want ok after 2", b, err, n)
+	}
+}
