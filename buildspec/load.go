@@ -458,19 +458,21 @@ func (p *parser) flavour(spec *Spec, kv pair, project string) (*Flavour, error) 
 	if err != nil {
 		return nil, err
 	}
-	var targets, packages *pair
+	var targets, packages, publish *pair
 	for i, f := range pairs {
 		switch f.name {
 		case keyCompileTargets:
 			targets = &pairs[i]
 		case keyPackages:
 			packages = &pairs[i]
+		case keyPublish:
+			publish = &pairs[i]
 		default:
 			if hint := didYouMean(kv.name, []string{keyFlagsMap}); hint != "" {
 				return nil, p.errAt(kv.key, kv.path, "unknown top-level key%s", hint)
 			}
-			return nil, p.errAt(f.key, f.path, "unknown key; a flavour has compile_targets and packages%s",
-				didYouMean(f.name, []string{keyCompileTargets, keyPackages}))
+			return nil, p.errAt(f.key, f.path, "unknown key; a flavour has compile_targets, packages and publish%s",
+				didYouMean(f.name, []string{keyCompileTargets, keyPackages, keyPublish}))
 		}
 	}
 	if targets == nil {
@@ -557,6 +559,11 @@ func (p *parser) flavour(spec *Spec, kv pair, project string) (*Flavour, error) 
 		fl.Packages = append(fl.Packages, pk)
 	}
 	sort.Slice(fl.Packages, func(i, j int) bool { return fl.Packages[i].Name < fl.Packages[j].Name })
+	if publish != nil {
+		if fl.Publish, err = p.publish(fl, *publish); err != nil {
+			return nil, err
+		}
+	}
 	return fl, nil
 }
 

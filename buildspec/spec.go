@@ -35,6 +35,8 @@ type Flavour struct {
 	CompileTargets []*CompileTarget
 	// Packages sorted by name, defaults already merged.
 	Packages []*Package
+	// Publish holds the publish targets sorted by name (see publish.go).
+	Publish []*PublishTarget
 }
 
 // CompileTarget is one go build of the product.

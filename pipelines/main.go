@@ -114,7 +114,7 @@ func New(
 	// packages the tool compiles are loaded, so edits elsewhere in the
 	// repository never rebuild it.
 	// +defaultPath="/"
-	// +ignore=["**", "!go.mod", "!go.sum", "!cmd/**", "!buildspec/**", "!version/**", "!plugins/**", "!templates/**", "!pack/**", "!stage/**", "!internal/**", "**/*_test.go", "**/testdata/**"]
+	// +ignore=["**", "!go.mod", "!go.sum", "!cmd/**", "!buildspec/**", "!version/**", "!plugins/**", "!templates/**", "!pack/**", "!stage/**", "!internal/**", "!publish/**", "**/*_test.go", "**/testdata/**"]
 	tool *dagger.Directory,
 ) (*Packyard, error) {
 	spec, err := normalizeSpec(spec)

@@ -89,6 +89,7 @@ Exit codes: 0 done, 1 a stage failed, 2 usage or configuration error.`,
 		buildCmd(g), planCmd(g), versionCmd(g), codegenCmd(g), sourceCmd(g), compileCmd(g),
 		packageCmd(g), rpmspecCmd(g), checksumsCmd(g), verifyCmd(g), inspectCmd(g),
 	)
+	root.AddCommand(publishCmd(g)) // publish.go
 	return root
 }
 
