@@ -106,7 +106,13 @@ func publishVersion(g *globals, dist, product string) (string, error) {
 	if g.version == "" && inDist != "" {
 		return inDist, nil
 	}
-	v, err := version.Resolve(g.source, g.version)
+	// An explicit version needs no commit time: publishing stamps nothing.
+	var v version.Version
+	if g.version != "" {
+		v, err = version.Parse(g.version)
+	} else {
+		v, err = version.Resolve(g.source, g.version)
+	}
 	if err != nil {
 		return "", usageError{err}
 	}
