@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/templates"
 )
 
 // Package formats, as template.yaml names them.
@@ -26,11 +27,51 @@ type images struct {
 	Deb string
 }
 
+// templateKind is what the matrix needs to know of a package's template:
+// the format it writes and whether it is in Choria's own format, whose
+// build.sh then runs in a clean container of its family's distribution.
+type templateKind struct {
+	Format string // rpm, deb, rpkg or tar
+	Choria bool
+}
+
+// projectKinds tells the kind of a template from a project's templates
+// (at project/packager/templates) and the embedded ones.
+func projectKinds(project string) func(template string) (templateKind, error) {
+	return func(tmpl string) (templateKind, error) {
+		ct, err := templates.LoadChoria(project, tmpl)
+		if err != nil {
+			return templateKind{}, err
+		}
+		if ct != nil {
+			return templateKind{Format: choriaFamilyFormat(tmpl), Choria: true}, nil
+		}
+		f, err := templates.FormatOf(project, tmpl)
+		return templateKind{Format: f}, err
+	}
+}
+
+// choriaFamilyFormat is the format of a Choria-format template's
+// packages, from its family as Choria names them: el writes rpms, debian
+// debs, any other (archive, tarball) archives.
+func choriaFamilyFormat(tmpl string) string {
+	family, _, _ := strings.Cut(tmpl, "/")
+	switch family {
+	case "el":
+		return formatRPM
+	case "debian":
+		return formatDeb
+	default:
+		return formatTar
+	}
+}
+
 // job is one package of the matrix with what building and checking it
 // takes.
 type job struct {
 	Package *buildspec.Package
 	Format  string                   // rpm, deb, rpkg or tar
+	Choria  bool                     // a template in Choria's own format: its build.sh makes the package
 	Target  *buildspec.CompileTarget // the compile target whose binary it ships
 	// Image is where the package is installed to verify it, and where
 	// rpmbuild runs for rpm packages.
@@ -46,10 +87,10 @@ type matrix struct {
 }
 
 // newMatrix selects the packages (all of the flavour when none are named)
-// and the compile targets they ship. formatOf tells a template's package
-// format; the module answers it from the project's templates and the
-// embedded ones (templates.FormatOf).
-func newMatrix(fl *buildspec.Flavour, packages []string, imgs images, formatOf func(template string) (string, error)) (*matrix, error) {
+// and the compile targets they ship. kindOf tells a template's kind; the
+// module answers it from the project's templates and the embedded ones
+// (projectKinds).
+func newMatrix(fl *buildspec.Flavour, packages []string, imgs images, kindOf func(template string) (templateKind, error)) (*matrix, error) {
 	byName := map[string]*buildspec.Package{}
 	var names []string
 	for _, p := range fl.Packages {
@@ -71,11 +112,11 @@ func newMatrix(fl *buildspec.Flavour, packages []string, imgs images, formatOf f
 		if !ok {
 			return nil, fmt.Errorf("package %q: not in flavour %s (it has %s)", name, fl.Name, listOrNone(names))
 		}
-		format, err := formatOf(p.Template)
+		kind, err := kindOf(p.Template)
 		if err != nil {
 			return nil, fmt.Errorf("package %s: template %s: %w", p.Name, p.Template, err)
 		}
-		j := job{Package: p, Format: format}
+		j := job{Package: p, Format: kind.Format, Choria: kind.Choria}
 		if p.Binary != "" {
 			if j.Target = targets[p.Binary]; j.Target == nil {
 				return nil, fmt.Errorf("package %s: binary %q: no such compile target in flavour %s", p.Name, p.Binary, fl.Name)
@@ -145,12 +186,14 @@ func (m *matrix) jobsOf(format string) []job {
 	return out
 }
 
-// elDist is the EL release of an rpm package: its dist property, else
-// the name of its template (el/el8 gives el8), as Choria's templates are
-// named after the release they target.
+// elDist is the EL release of an rpm package: its dist property (or
+// Choria's distro), else the name of its template (el/el8 gives el8), as
+// Choria's templates are named after the release they target.
 func elDist(p *buildspec.Package) string {
-	if d := strings.TrimSpace(p.Properties["dist"]); d != "" {
-		return d
+	for _, key := range []string{"dist", "distro"} {
+		if d := strings.TrimSpace(p.Properties[key]); d != "" {
+			return d
+		}
 	}
 	return path.Base(p.Template)
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/packyard/packyard/buildspec"
-	"github.com/packyard/packyard/templates"
 )
 
 const testSpec = `flags_map:
@@ -45,7 +44,7 @@ var testImages = images{Go: "golang:1.26", EL8: "almalinux:8", EL9: "almalinux:9
 
 // embeddedFormat answers with the embedded templates, as the module does
 // for a project without its own.
-func embeddedFormat(tmpl string) (string, error) { return templates.FormatOf("", tmpl) }
+var embeddedFormat = projectKinds("")
 
 func TestMatrix(t *testing.T) {
 	fl := testFlavour(t)
@@ -97,12 +96,12 @@ func TestMatrixErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		packages []string
-		formatOf func(string) (string, error)
+		formatOf func(string) (templateKind, error)
 		err      string
 	}{
 		{"unknown package", []string{"el7_64"}, embeddedFormat, `package "el7_64": not in flavour acme (it has deb_64, el8_64, el9_arm)`},
-		{"unknown format", []string{"deb_64"}, func(string) (string, error) { return "msi", nil }, `package deb_64: template debian/generic: unknown format "msi"`},
-		{"template error", []string{"deb_64"}, func(string) (string, error) { return "", fmt.Errorf("no such template") }, "package deb_64: template debian/generic: no such template"},
+		{"unknown format", []string{"deb_64"}, func(string) (templateKind, error) { return templateKind{Format: "msi"}, nil }, `package deb_64: template debian/generic: unknown format "msi"`},
+		{"template error", []string{"deb_64"}, func(string) (templateKind, error) { return templateKind{}, fmt.Errorf("no such template") }, "package deb_64: template debian/generic: no such template"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,7 +230,7 @@ func TestExampleSpec(t *testing.T) {
 	}
 	project := filepath.Dir(filepath.Dir(file))
 	for name, fl := range spec.Flavours {
-		m, err := newMatrix(fl, nil, testImages, func(tmpl string) (string, error) { return templates.FormatOf(project, tmpl) })
+		m, err := newMatrix(fl, nil, testImages, projectKinds(project))
 		if err != nil {
 			t.Errorf("flavour %s: %v", name, err)
 			continue
@@ -244,5 +243,40 @@ func TestExampleSpec(t *testing.T) {
 				t.Errorf("flavour %s package %s: format %q image %q", name, j.Package.Name, j.Format, j.Image)
 			}
 		}
+	}
+}
+
+// TestChoriaFormatJobs reads the Choria-format fixture: its packages are
+// Choria jobs of their family's format, each in its distribution's image
+// (el/generic's from its dist property).
+func TestChoriaFormatJobs(t *testing.T) {
+	project := filepath.Join(repoRoot(t), "cmd/packyard/testdata/choria-templates")
+	spec, err := buildspec.Load(filepath.Join(project, "packager/buildspec.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := spec.Flavour("foss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMatrix(fl, nil, testImages, projectKinds(project))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range m.Jobs {
+		got = append(got, fmt.Sprintf("%s %s choria=%v %s", j.Package.Name, j.Format, j.Choria, j.Image))
+	}
+	want := []string{"bookworm_64 deb choria=true debian:bookworm", "el8_64 rpm choria=true almalinux:8"}
+	if !slices.Equal(got, want) {
+		t.Errorf("jobs\n got %q\nwant %q", got, want)
+	}
+	// Beside Choria's el/global, Packyard's own el templates are refused,
+	// never mixed with its files; elsewhere they are no Choria jobs.
+	if _, err := projectKinds(project)("el/el9"); err == nil || !strings.Contains(err.Error(), "in Choria's format") {
+		t.Errorf("el/el9 beside Choria's el/global: %v", err)
+	}
+	if k, err := projectKinds("")("el/el9"); err != nil || k.Choria || k.Format != formatRPM {
+		t.Errorf("embedded el/el9: %+v, %v", k, err)
 	}
 }

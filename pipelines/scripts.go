@@ -42,6 +42,13 @@ else
   exit 1
 fi`
 
+// debBuildSetupScript installs what a Debian package build needs, in its
+// own cached layer: dpkg-buildpackage and dh, as Choria's
+// packager:<distro>-go images have them.
+const debBuildSetupScript = `if command -v dpkg-buildpackage && command -v dh && command -v fakeroot; then exit 0; fi >/dev/null 2>&1
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dpkg-dev debhelper fakeroot`
+
 // installCheckScript installs one package in a clean distro container
 // and runs its binary as a user would (buildinfo). file is the package
 // inside the container.

@@ -265,9 +265,15 @@ func (r *run) matrix(ctx context.Context, packages []string) (*matrix, error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	files, err := r.m.Source.Glob(ctx, templates.ProjectDir+"/**/template.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
+	// The files that tell a template's kind: template.yaml of Packyard's
+	// format, config.yaml and build.sh of Choria's.
+	var files []string
+	for _, name := range []string{"template.yaml", "config.yaml", "build.sh"} {
+		found, err := r.m.Source.Glob(ctx, templates.ProjectDir+"/**/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		files = append(files, found...)
 	}
 	for _, f := range files {
 		data, err := r.m.Source.File(f).Contents(ctx)
@@ -282,9 +288,7 @@ func (r *run) matrix(ctx context.Context, packages []string) (*matrix, error) {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
 	}
-	return newMatrix(r.fl, packages, r.imgs, func(t string) (string, error) {
-		return templates.FormatOf(tmp, t)
-	})
+	return newMatrix(r.fl, packages, r.imgs, projectKinds(tmp))
 }
 
 // compile builds one target (packyard compile --target T) from the source
@@ -419,17 +423,36 @@ func (r *run) elCtr(image string) *dagger.Container {
 	return c
 }
 
+// debBuildCtr is a clean Debian container with dpkg-dev and debhelper,
+// where a Choria-format debian template's build.sh runs
+// dpkg-buildpackage, and the packyard tool.
+func (r *run) debBuildCtr(image string) *dagger.Container {
+	c := dag.Container().From(image).
+		WithExec(shArgv(debBuildSetupScript)).
+		WithFile(toolPath, r.tool, dagger.ContainerWithFileOpts{Permissions: 0o755})
+	if r.epoch > 0 {
+		c = c.WithEnvVariable("SOURCE_DATE_EPOCH", epochString(r.epoch))
+	}
+	return c
+}
+
 // pkg builds one package with packyard package and returns its part of
-// dist/ (rpm/ + srpm/, deb/ or rpkg/). An rpm package is built in a clean
-// container of its EL release, as mock builds: rpmbuild -ba there with
-// the rpmbuild builder, nfpm with the default one, and in both cases
-// rpmbuild -bs for the srpm, which the Go image could not write. The
-// other formats need only the tool.
+// dist/ (rpm/ + srpm/, deb/, rpkg/ or tarball/). An rpm package is built
+// in a clean container of its EL release, as mock builds: rpmbuild -ba
+// there with the rpmbuild builder, nfpm with the default one, and in both
+// cases rpmbuild -bs for the srpm, which the Go image could not write. A
+// Choria-format template's build.sh runs in its family's container too:
+// EL with rpm-build, Debian with dpkg-dev and debhelper, archives in the
+// Go image (tar, gzip). The other formats need only the tool.
 func (r *run) pkg(j job, in inputs, builder string, sig signing) *dagger.Directory {
 	c := r.toolCtr()
-	if j.Format == formatRPM {
+	switch {
+	case j.Format == formatRPM:
 		c = r.elCtr(j.Image)
-	} else {
+	case j.Choria && j.Format == formatDeb:
+		c = r.debBuildCtr(j.Image)
+	}
+	if j.Format != formatRPM {
 		builder = ""
 	}
 	c = c.WithMountedDirectory(srcDir, r.src.Filter(packagerFilter())).
