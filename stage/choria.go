@@ -219,7 +219,7 @@ func (c *Context) choriaTarball(build, top, name string) error {
 
 // choriaSource unpacks the source release into dir: the copy of the
 // project's source tree that cpkg_source_dir names (Choria copies its
-// working directory; Packyard the committed tree, for reproducibility).
+// working directory; Packyard the release's files, for reproducibility).
 func (c *Context) choriaSource(dir string) error {
 	entries, err := releaseEntries(c.Tarball)
 	if err != nil {

@@ -148,7 +148,7 @@ func ChoriaTarball(name string, v version.Version, t *buildspec.CompileTarget, t
 // X) for a package, with Choria's precedence (see docs/choria.md): first
 // Choria's own binary (with a binary), version, tarball, source_dir and
 // date (the commit time, UTC); then every property of the package as
-// written; then, for names neither sets, Packyard's additions:
+// written, and its template; then, for names neither sets, Packyard's additions:
 // rpm_version, deb_version, rpm_arch, deb_arch, os, arch, commit,
 // build_time, rpm_date, deb_date and year.
 func (ct *ChoriaTemplate) ChoriaData(in ChoriaInput) (map[string]string, error) {
@@ -187,6 +187,9 @@ func (ct *ChoriaTemplate) ChoriaData(in ChoriaInput) (map[string]string, error) 
 			d[k] = a
 		}
 	}
+	// template is a key of the package, as in Choria (binary too, which
+	// cpkg_binary below replaces).
+	d["template"] = in.Package.Template
 	for k, val := range props {
 		d[k] = val
 	}

@@ -44,7 +44,7 @@ func TestChoriaData(t *testing.T) {
 		"version": "ignored", "tarball": "ignored", "date": "ignored", "os": "mine",
 	}
 	d, err := ct.ChoriaData(ChoriaInput{
-		Package: &buildspec.Package{Name: "el8_64", Properties: props},
+		Package: &buildspec.Package{Name: "el8_64", Template: "el/generic", Properties: props},
 		Version: choriaVersion, Target: target, Binary: "choria-0.29.0-rc1-linux-amd64", SourceDir: "/work/src",
 	})
 	if err != nil {
@@ -72,7 +72,10 @@ func TestChoriaData(t *testing.T) {
 			t.Errorf("cpkg_%s = %q, want %q", k, d[k], want)
 		}
 	}
-	for _, k := range []string{"release", "distro", "template"} {
+	if d["template"] != "el/generic" {
+		t.Errorf("cpkg_template = %q", d["template"])
+	}
+	for _, k := range []string{"release", "distro"} {
 		if v, ok := d[k]; ok {
 			t.Errorf("cpkg_%s = %q, want it unset (left as written)", k, v)
 		}
