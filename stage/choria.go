@@ -32,23 +32,28 @@ func choriaTools(family string) []string {
 }
 
 // writeChoria builds package p with ct, a project template in Choria's
-// format, as Choria's packager does: every file of the template rendered
-// with the package's properties into a build directory; beside it the
-// source tarball (cpkg_tarball) holding the source release under
-// cpkg_source_dir (without packager/templates), the rendered tree as dist/ (where rpmbuild -ta finds the
-// spec) and the binary (cpkg_binary); then build.sh runs there, and the
-// files its config.yaml's artifacts globs match go into dist/.
+// format, as Choria's packager does (docs/choria.md): in a fresh
+// directory T, NAME-VERSION/ holds dist/ (every file of the template,
+// global's then the named directory's, with its {{cpkg_X}} placeholders
+// replaced) and the binary; the tarball (cpkg_tarball) of NAME-VERSION/
+// is written beside it; cpkg_source_dir is a copy of the project's source
+// (the source release) outside T; then NAME-VERSION/dist/build.sh runs in
+// T, and the files the named directory's config.yaml's artifacts globs
+// match, relative to T, go into dist/.
 //
 // Engine-less, build.sh runs on this host, which stands in for the
 // package's distribution: the progress line says so.
 func (c *Context) writeChoria(s buildspec.Stage, p *buildspec.Package, ct *templates.ChoriaTemplate) error {
-	bin, err := c.binary(p.Binary)
-	if err != nil {
-		return err
-	}
-	t, err := c.target(p.Binary)
-	if err != nil {
-		return err
+	var bin string
+	var t *buildspec.CompileTarget
+	if p.Binary != "" {
+		var err error
+		if bin, err = c.binary(p.Binary); err != nil {
+			return err
+		}
+		if t, err = c.target(p.Binary); err != nil {
+			return err
+		}
 	}
 	family, _, _ := strings.Cut(ct.Name, "/")
 	for _, tool := range choriaTools(family) {
@@ -56,33 +61,61 @@ func (c *Context) writeChoria(s buildspec.Stage, p *buildspec.Package, ct *templ
 			return fmt.Errorf("package %s: build.sh of template %s needs %s, which is not on PATH", p.Name, ct.Name, tool)
 		}
 	}
-	data, err := ct.ChoriaData(templates.ChoriaInput{
-		Package: p, Product: c.Plan.Product, Version: c.Version, Target: t, Binary: filepath.Base(bin),
-	})
+	work, err := filepath.Abs(c.Work)
 	if err != nil {
 		return err
 	}
-	build := filepath.Join(c.Work, "choria", p.Name)
-	if err := os.MkdirAll(build, 0o755); err != nil {
+	build := filepath.Join(work, "choria", p.Name)
+	source := filepath.Join(work, "choria-source", p.Name)
+	for _, d := range []string{build, source} {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	in := templates.ChoriaInput{Package: p, Version: c.Version, Target: t, SourceDir: source}
+	if bin != "" {
+		in.Binary = filepath.Base(bin)
+	}
+	data, err := ct.ChoriaData(in)
+	if err != nil {
 		return err
 	}
-	if err := ct.RenderTo(build, data); err != nil {
+	if err := c.choriaSource(source); err != nil {
+		return fmt.Errorf("package %s: copy of the source for cpkg_source_dir: %w", p.Name, err)
+	}
+	top := templates.ChoriaTop(p.Properties["name"], c.Version)
+	if err := ct.RenderTo(filepath.Join(build, top, "dist"), data); err != nil {
 		return fmt.Errorf("package %s: %w", p.Name, err)
 	}
-	if err := c.choriaTarball(build, data["tarball"], data["source_dir"], bin); err != nil {
-		return fmt.Errorf("package %s: source tarball: %w", p.Name, err)
+	if bin != "" {
+		if err := copyFile(bin, filepath.Join(build, top, in.Binary), 0o755); err != nil {
+			return fmt.Errorf("package %s: %w", p.Name, err)
+		}
+	}
+	if err := c.choriaTarball(build, top, data["tarball"]); err != nil {
+		return fmt.Errorf("package %s: tarball: %w", p.Name, err)
+	}
+	script := filepath.Join(build, top, "dist", "build.sh")
+	if fi, err := os.Stat(script); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("package %s: template %s has no build.sh (in its directory or global's)", p.Name, ct.Name)
+	}
+	if err := os.Chmod(script, 0o755); err != nil {
+		return err
 	}
 
 	distro := pick(p.Properties["dist"], p.Properties["distro"], family)
 	c.Options.Progress.Skip(s.ID+" container", fmt.Sprintf("build.sh of %s runs on this host, standing in for %s", ct.Name, distro))
-	cmd := exec.CommandContext(c, "bash", "build.sh")
+	cmd := exec.CommandContext(c, script)
 	cmd.Dir = build
 	cmd.Env = append(append([]string(nil), c.Options.Env...),
 		"HOME="+build, "LC_ALL=C", "TZ=UTC",
 		fmt.Sprintf("SOURCE_DATE_EPOCH=%d", c.Version.Time.Unix()))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("package %s: build.sh of template %s: %w\n%s", p.Name, ct.Name, err, tail(string(out), 40))
+		return fmt.Errorf("package %s: %s/dist/build.sh of template %s: %w\n%s", p.Name, top, ct.Name, err, tail(string(out), 40))
 	}
 
 	var found []string
@@ -97,8 +130,12 @@ func (c *Context) writeChoria(s buildspec.Stage, p *buildspec.Package, ct *templ
 	if len(found) == 0 {
 		return fmt.Errorf("package %s: build.sh of template %s made nothing its artifacts (%s) match", p.Name, ct.Name, strings.Join(ct.Artifacts, ", "))
 	}
+	rpmArch, err := templates.FormatArch(templates.FormatRPM, p.Properties["target_arch"])
+	if err != nil || p.Properties["target_arch"] == "" {
+		rpmArch = ""
+	}
 	for _, f := range found {
-		dst, err := choriaPlace(f, data["rpm_arch"])
+		dst, err := choriaPlace(f, rpmArch)
 		if err != nil {
 			return fmt.Errorf("package %s: %w", p.Name, err)
 		}
@@ -131,49 +168,106 @@ func choriaPlace(file, rpmArch string) (string, error) {
 	return "", fmt.Errorf("artifact %s: no place for it in dist/ (want .rpm, .src.rpm, .deb, .tar.gz, .tgz or .zip)", base)
 }
 
-// choriaTarball writes build/name: the source release re-rooted at
-// prefix, the rendered files of build as dist/, and the binary.
-func (c *Context) choriaTarball(build, name, prefix, bin string) error {
-	all, err := releaseEntries(c.Tarball)
-	if err != nil {
-		return err
-	}
-	// The templates unrendered would be a second rpm spec beside dist/'s,
-	// which rpmbuild -ta refuses: dist/ holds them rendered.
+// choriaTarball writes build/name, the tarball of build/top as Choria's
+// "tar -czf NAME NAME-VERSION" makes it (dist/ and the binary under
+// NAME-VERSION/), but reproducibly: entries sorted, owned by root, dated
+// the commit time.
+func (c *Context) choriaTarball(build, top, name string) error {
 	var entries []tarball.Entry
-	for _, e := range all {
-		if e.Name != templates.ProjectDir && !strings.HasPrefix(e.Name, templates.ProjectDir+"/") {
-			entries = append(entries, e)
-		}
-	}
-	err = filepath.WalkDir(build, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	root := filepath.Join(build, top)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
 			return err
 		}
-		rel, err := filepath.Rel(build, p)
+		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
-		fi, err := d.Info()
+		fi, err := os.Lstat(p)
 		if err != nil {
 			return err
 		}
-		entries = append(entries, tarball.Entry{Name: "dist/" + filepath.ToSlash(rel), Source: p, Mode: fi.Mode().Perm()})
+		e := tarball.Entry{Name: filepath.ToSlash(rel), Mode: fi.Mode().Perm()}
+		switch {
+		case fi.IsDir():
+			e.Dir = true
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if e.Link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		case fi.Mode().IsRegular():
+			e.Source = p
+		default:
+			return nil
+		}
+		entries = append(entries, e)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	entries = append(entries, tarball.Entry{Name: filepath.Base(bin), Source: bin, Mode: 0o755})
 	f, err := os.Create(filepath.Join(build, name))
 	if err != nil {
 		return err
 	}
-	if err := tarball.Write(f, tarball.Archive{Prefix: prefix, Entries: entries, MTime: c.Version.Time}); err != nil {
+	if err := tarball.Write(f, tarball.Archive{Prefix: top, Entries: entries, MTime: c.Version.Time}); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
+}
+
+// choriaSource unpacks the source release into dir: the copy of the
+// project's source tree that cpkg_source_dir names (Choria copies its
+// working directory; Packyard the release's files, for reproducibility).
+func (c *Context) choriaSource(dir string) error {
+	entries, err := releaseEntries(c.Tarball)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, filepath.FromSlash(e.Name))
+		if !strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			return fmt.Errorf("%s: outside the source tree", e.Name)
+		}
+		if e.Dir {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if e.Link != "" {
+			if err := os.Symlink(e.Link, p); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.WriteFile(p, e.Data, e.Mode|0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFile copies src to dst with mode.
+func copyFile(src, dst string, mode fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // releaseEntries reads the source release at path into entries without

@@ -140,17 +140,28 @@ func (c *checker) choria(file string, pk *buildspec.Package, ct *ChoriaTemplate,
 			return pk.ErrAt(file, "target_arch", err.Error())
 		}
 	}
+	// As Choria: a name always; target_arch with a binary (it names the
+	// tarball).
+	if strings.TrimSpace(pk.Properties["name"]) == "" {
+		return pk.ErrAt(file, "name", fmt.Sprintf("template %s (Choria's format) needs the name property", ct.Name))
+	}
+	if pk.Binary != "" && strings.TrimSpace(pk.Properties["target_arch"]) == "" {
+		return pk.ErrAt(file, "target_arch", fmt.Sprintf("template %s (Choria's format) needs target_arch with a binary: it names the tarball", ct.Name))
+	}
 	reads, ok := c.reads["choria:"+ct.Name]
 	if !ok {
-		reads = map[string]bool{}
-		for _, p := range append(builtinProperties(), ct.Required...) {
+		// name and target_arch name the tarball's files.
+		reads = map[string]bool{"name": true, "target_arch": true}
+		for _, p := range ct.Required {
 			reads[p] = true
 		}
 		for _, dir := range ct.Dirs {
 			_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-				if err == nil && !d.IsDir() {
+				if err == nil && d.Type().IsRegular() {
 					if b, err := os.ReadFile(p); err == nil {
-						addReads(reads, string(b))
+						for _, x := range ChoriaReads(string(b)) {
+							reads[x] = true
+						}
 					}
 				}
 				return nil

@@ -101,7 +101,15 @@ func TestCheckSpecChoriaFormat(t *testing.T) {
 		{"server_args: --debug", ""},
 		{"server_ars: --debug", `foss.packages.el8_64.server_ars: unknown property "server_ars": template el/generic does not read it (not required, no default, not used in its files) (did you mean "server_args"?)`},
 		{"target_arch: sparc", `foss.packages.el8_64.target_arch: target_arch "sparc"`},
+		{"name: '', target_arch: x86_64-linux-gnu", `foss.packages.el8_64.name: template el/generic (Choria's format) needs the name property`},
+		{"name: choria, target_arch: ''", `foss.packages.el8_64.target_arch: template el/generic (Choria's format) needs target_arch with a binary`},
 	} {
+		if !strings.Contains(tt.props, "name:") {
+			tt.props = "name: choria, " + tt.props
+		}
+		if !strings.Contains(tt.props, "target_arch:") {
+			tt.props += ", target_arch: x86_64-linux-gnu"
+		}
 		spec, err := buildspec.Parse(filepath.Join(dir, "packager/buildspec.yaml"), []byte(`
 foss:
   compile_targets:

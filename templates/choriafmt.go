@@ -8,9 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
-	"text/template"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -22,28 +22,50 @@ import (
 // ChoriaTemplate is a project template in Choria's own format: a
 // directory packager/templates/<family>/<name>/ (over <family>/global/)
 // holding config.yaml, build.sh and the files build.sh needs (an rpm
-// spec, a debian/ tree, units, configs), all rendered with the package's
-// properties. It is used whole, never mixed with Packyard's templates.
+// spec, a debian/ tree, units, configs), every one with the package's
+// {{cpkg_PROP}} placeholders replaced as Choria's packager replaces them.
+// It is used whole, never mixed with Packyard's templates.
 type ChoriaTemplate struct {
 	Name string // family/name
 	// Dirs are the template's directories on the host, global first:
 	// a file of the named directory replaces global's of the same path.
 	Dirs []string
-	// Required are the properties the package must set.
+	// Required are the properties the package must set: the named
+	// directory's config.yaml's required_properties (global's config.yaml
+	// is not read, as in Choria).
 	Required []string
-	// Artifacts are globs, relative to the directory build.sh runs in,
-	// of the files it makes.
+	// Artifacts are globs, relative to the directory build.sh runs in
+	// (the one holding NAME-VERSION/ and the tarball), of the files it
+	// makes: the named directory's config.yaml's artifacts.
 	Artifacts []string
 }
 
 // choriaConfig is a config.yaml of Choria's format.
 type choriaConfig struct {
 	RequiredProperties []string `yaml:"required_properties"`
-	Artifacts          []string `yaml:"artifacts"`
+	Artifacts          globs    `yaml:"artifacts"`
+}
+
+// globs is artifacts: one glob or a list of them, as Choria accepts.
+type globs []string
+
+func (g *globs) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*g = globs{n.Value}
+		return nil
+	}
+	var l []string
+	if err := n.Decode(&l); err != nil {
+		return err
+	}
+	*g = l
+	return nil
 }
 
 // LoadChoria returns the project's template tmpl when it is in Choria's
-// format, or nil when it is not (a Packyard template or none).
+// format, or nil when it is not (a Packyard template or none). As in
+// Choria, config.yaml is read from the named directory only, and must be
+// there and name the artifacts.
 func LoadChoria(projectDir, tmpl string) (*ChoriaTemplate, error) {
 	err := choriaFormat(projectDir, tmpl)
 	var cf *ChoriaFormatError
@@ -52,177 +74,231 @@ func LoadChoria(projectDir, tmpl string) (*ChoriaTemplate, error) {
 	}
 	family, name, _ := strings.Cut(tmpl, "/")
 	root := filepath.Join(projectDir, filepath.FromSlash(ProjectDir), family)
-	if fi, err := os.Stat(filepath.Join(root, name)); err != nil || !fi.IsDir() {
+	named := filepath.Join(root, name)
+	if fi, err := os.Stat(named); err != nil || !fi.IsDir() {
 		// Only Choria's global: no template of that name to run, and
 		// Packyard's own would mix with its files.
 		return nil, cf
 	}
 	ct := &ChoriaTemplate{Name: tmpl}
-	for _, dir := range []string{"global", name} {
-		d := filepath.Join(root, dir)
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			continue
-		}
-		ct.Dirs = append(ct.Dirs, d)
-		b, err := os.ReadFile(filepath.Join(d, "config.yaml"))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("template %s: %w", tmpl, err)
-		}
-		var c choriaConfig
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		// An empty config.yaml (io.EOF) sets nothing.
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(d, "config.yaml"), err)
-		}
-		for _, p := range c.RequiredProperties {
-			if !contains(ct.Required, p) {
-				ct.Required = append(ct.Required, p)
-			}
-		}
-		if len(c.Artifacts) > 0 {
-			ct.Artifacts = c.Artifacts
-		}
+	if fi, err := os.Stat(filepath.Join(root, "global")); err == nil && fi.IsDir() {
+		ct.Dirs = append(ct.Dirs, filepath.Join(root, "global"))
 	}
+	ct.Dirs = append(ct.Dirs, named)
+	config := filepath.Join(named, "config.yaml")
+	b, err := os.ReadFile(config)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("template %s: no config.yaml in %s (Choria reads it from the named template only, not from global)",
+			tmpl, filepath.Join(ProjectDir, family, name))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", tmpl, err)
+	}
+	var c choriaConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	// An empty config.yaml (io.EOF) sets nothing.
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", config, err)
+	}
+	ct.Required = c.RequiredProperties
+	ct.Artifacts = c.Artifacts
 	if len(ct.Artifacts) == 0 {
-		return nil, fmt.Errorf("template %s: no artifacts in its config.yaml: say which files build.sh makes", tmpl)
+		return nil, fmt.Errorf("template %s: no artifacts in %s: say which files build.sh makes",
+			tmpl, filepath.Join(ProjectDir, family, name, "config.yaml"))
 	}
 	return ct, nil
 }
 
 // ChoriaInput is what rendering a Choria template needs beyond the
-// package: the names build.sh works with.
+// package.
 type ChoriaInput struct {
 	Package *buildspec.Package
-	Product string
 	Version version.Version
-	Target  *buildspec.CompileTarget
-	// Binary is the file name of the binary inside the source directory.
+	// Target is the package's compile target; nil without a binary.
+	Target *buildspec.CompileTarget
+	// Binary is the binary's file name (no directory); empty without one.
 	Binary string
+	// SourceDir is the absolute path of the copy of the project's source
+	// tree, outside the tarball.
+	SourceDir string
 }
 
-// ChoriaData returns the properties a Choria template is rendered with,
-// each as {{.prop}} and {{cpkg_prop}}: the package's, then these (see
-// docs/choria.md): name, version (product), rpm_version, deb_version,
-// release, dist, target_arch (as written), rpm_arch, deb_arch, os, arch
-// (GOARCH), source_dir (NAME-VERSION), tarball (NAME-VERSION.tgz), binary,
-// commit, build_time (RFC 3339), rpm_date, deb_date (changelog dates) and
-// year, all from the commit time.
+// ChoriaDate is how Choria writes {{cpkg_date}}: RFC 2822, as Ruby's
+// "%a, %d %b %Y %H:%M:%S %z".
+const ChoriaDate = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+// ChoriaTop is the directory NAME-VERSION that the tarball holds: dist/
+// (the rendered template) and the binary.
+func ChoriaTop(name string, v version.Version) string {
+	return name + "-" + v.Product
+}
+
+// ChoriaTarball is the tarball's file name, as Choria names it:
+// NAME-VERSION-OS-TARGET_ARCH.tgz with a binary (OS the compile target's,
+// lowercased; TARGET_ARCH the property as written), else NAME-VERSION.tgz.
+func ChoriaTarball(name string, v version.Version, t *buildspec.CompileTarget, targetArch string) string {
+	if t == nil {
+		return ChoriaTop(name, v) + ".tgz"
+	}
+	return ChoriaTop(name, v) + "-" + strings.ToLower(t.OS) + "-" + targetArch + ".tgz"
+}
+
+// ChoriaData returns the values of the {{cpkg_X}} placeholders (keyed by
+// X) for a package, with Choria's precedence (see docs/choria.md): first
+// Choria's own binary (with a binary), version, tarball, source_dir and
+// date (the commit time, UTC); then every property of the package as
+// written, and its template; then, for names neither sets, Packyard's additions:
+// rpm_version, deb_version, rpm_arch, deb_arch, os, arch, commit,
+// build_time, rpm_date, deb_date and year.
 func (ct *ChoriaTemplate) ChoriaData(in ChoriaInput) (map[string]string, error) {
-	d := map[string]string{}
-	for k, v := range in.Package.Properties {
-		d[k] = v
+	props := in.Package.Properties
+	name := props["name"]
+	if strings.TrimSpace(name) == "" {
+		return nil, &MissingPropertyError{Package: in.Package.Name, Template: ct.Name, Property: "name"}
 	}
-	if d["name"] == "" {
-		d["name"] = in.Product
+	if in.Target != nil && strings.TrimSpace(props["target_arch"]) == "" {
+		return nil, &MissingPropertyError{Package: in.Package.Name, Template: ct.Name, Property: "target_arch"}
 	}
-	if d["release"] == "" {
-		d["release"] = "1"
-	}
-	for _, k := range []string{"dist", "target_arch"} {
-		if _, ok := d[k]; !ok {
-			d[k] = ""
-		}
-	}
-	d["os"], d["arch"] = "linux", ""
-	if t := in.Target; t != nil {
-		d["os"], d["arch"] = t.OS, t.Arch
-		if d["target_arch"] == "" {
-			a := t.Arch
-			if t.Arch == "arm" && t.ARM != "" {
-				a = "arm" + t.ARM
-			}
-			d["target_arch"] = a
-		}
-	}
-	for f, k := range map[string]string{FormatRPM: "rpm_arch", FormatDeb: "deb_arch"} {
-		a, err := FormatArch(f, d["target_arch"])
-		if err != nil && d["target_arch"] != "" {
-			a = ""
-		}
-		d[k] = a
-	}
-	v := in.Version
-	d["version"] = v.Product
-	d["rpm_version"] = v.RPM
-	d["deb_version"] = v.Deb
-	d["source_dir"] = d["name"] + "-" + v.Product
-	d["tarball"] = d["source_dir"] + ".tgz"
-	d["binary"] = in.Binary
-	d["commit"] = v.Commit
-	t := v.Time.UTC()
-	d["build_time"] = t.Format(time.RFC3339)
-	d["rpm_date"] = t.Format("Mon Jan 02 2006")
-	d["deb_date"] = t.Format(time.RFC1123Z)
-	d["year"] = fmt.Sprint(t.Year())
 	for _, p := range ct.Required {
-		if strings.TrimSpace(d[p]) == "" {
+		if strings.TrimSpace(props[p]) == "" {
 			return nil, &MissingPropertyError{Package: in.Package.Name, Template: ct.Name, Property: p}
 		}
+	}
+	v := in.Version
+	t := v.Time.UTC()
+	d := map[string]string{
+		"rpm_version": v.RPM,
+		"deb_version": v.Deb,
+		"commit":      v.Commit,
+		"build_time":  t.Format(time.RFC3339),
+		"rpm_date":    t.Format("Mon Jan 02 2006"),
+		"deb_date":    t.Format(time.RFC1123Z),
+		"year":        fmt.Sprint(t.Year()),
+		"os":          "",
+		"arch":        "",
+	}
+	if in.Target != nil {
+		d["os"], d["arch"] = in.Target.OS, in.Target.Arch
+	}
+	for f, k := range map[string]string{FormatRPM: "rpm_arch", FormatDeb: "deb_arch"} {
+		d[k] = ""
+		if a, err := FormatArch(f, props["target_arch"]); err == nil && props["target_arch"] != "" {
+			d[k] = a
+		}
+	}
+	// template is a key of the package, as in Choria (binary too, which
+	// cpkg_binary below replaces).
+	d["template"] = in.Package.Template
+	for k, val := range props {
+		d[k] = val
+	}
+	d["version"] = v.Product
+	d["tarball"] = ChoriaTarball(name, v, in.Target, props["target_arch"])
+	d["source_dir"] = in.SourceDir
+	d["date"] = t.Format(ChoriaDate)
+	if in.Binary != "" {
+		d["binary"] = in.Binary
 	}
 	return d, nil
 }
 
-// RenderTo renders every file of the template, global first, into dst
-// with data, keeping each file's mode (build.sh stays executable).
-// config.yaml is the template's own and is not copied.
-func (ct *ChoriaTemplate) RenderTo(dst string, data map[string]string) error {
-	fm := helpers()
-	for k, v := range data {
-		if isIdentifier(k) {
-			fm["cpkg_"+k] = func() string { return v }
+// placeholderRE is a {{cpkg_X}} placeholder.
+var placeholderRE = regexp.MustCompile(`\{\{cpkg_([^{}]+)\}\}`)
+
+// Substitute replaces every {{cpkg_X}} of text whose X data has with its
+// value, as Choria's packager does: plain text, not a template language;
+// any other {{...}} stays as written. Values are not scanned again.
+func Substitute(text []byte, data map[string]string) []byte {
+	return placeholderRE.ReplaceAllFunc(text, func(m []byte) []byte {
+		if v, ok := data[string(m[len("{{cpkg_"):len(m)-len("}}")])]; ok {
+			return []byte(v)
 		}
+		return m
+	})
+}
+
+// ChoriaReads are the X of every {{cpkg_X}} in text.
+func ChoriaReads(text string) []string {
+	var out []string
+	for _, m := range placeholderRE.FindAllStringSubmatch(text, -1) {
+		out = append(out, m[1])
 	}
-	files := map[string]string{} // rel -> host path, the named dir winning
+	return out
+}
+
+// RenderTo copies every entry of the template's global directory, then
+// of its named one over it (the same path replaces), into dst, as Choria
+// fills NAME-VERSION/dist/, and replaces the {{cpkg_X}} placeholders of
+// every regular file with data (Substitute). Modes are kept (build.sh
+// stays executable); symbolic links are copied as links, unchanged.
+func (ct *ChoriaTemplate) RenderTo(dst string, data map[string]string) error {
+	type entry struct {
+		path string
+		mode fs.FileMode
+	}
+	entries := map[string]entry{} // rel -> host path, the named dir winning
 	for _, dir := range ct.Dirs {
 		err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() {
-				return err
-			}
-			rel, err := filepath.Rel(dir, p)
 			if err != nil {
 				return err
 			}
-			if rel != "config.yaml" {
-				files[rel] = p
+			rel, err := filepath.Rel(dir, p)
+			if err != nil || rel == "." {
+				return err
 			}
+			fi, err := os.Lstat(p)
+			if err != nil {
+				return err
+			}
+			entries[rel] = entry{p, fi.Mode()}
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("template %s: %w", ct.Name, err)
 		}
 	}
-	rels := make([]string, 0, len(files))
-	for r := range files {
+	rels := make([]string, 0, len(entries))
+	for r := range entries {
 		rels = append(rels, r)
 	}
 	sort.Strings(rels)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
 	for _, rel := range rels {
-		src := files[rel]
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return fmt.Errorf("template %s: %w", ct.Name, err)
-		}
-		fi, err := os.Stat(src)
-		if err != nil {
-			return err
-		}
-		t, err := template.New(src).Option("missingkey=error").Funcs(fm).Parse(string(b))
-		if err != nil {
-			return fmt.Errorf("template %s: %w", ct.Name, err)
-		}
-		var out bytes.Buffer
-		if err := t.Execute(&out, data); err != nil {
-			return fmt.Errorf("template %s: %w", ct.Name, err)
-		}
+		e := entries[rel]
 		p := filepath.Join(dst, rel)
+		switch {
+		case e.mode.IsDir():
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			continue
+		case e.mode&fs.ModeSymlink != 0:
+			l, err := os.Readlink(e.path)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			os.Remove(p)
+			if err := os.Symlink(l, p); err != nil {
+				return err
+			}
+			continue
+		case !e.mode.IsRegular():
+			continue
+		}
+		b, err := os.ReadFile(e.path)
+		if err != nil {
+			return fmt.Errorf("template %s: %w", ct.Name, err)
+		}
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, out.Bytes(), fi.Mode().Perm()|0o600); err != nil {
+		if err := os.WriteFile(p, Substitute(b, data), e.mode.Perm()|0o600); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"archive/tar"
 	"archive/zip"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -153,10 +156,14 @@ func TestChoriaProject(t *testing.T) {
 // %config(noreplace), a debian/ tree), engine-less: rendered whole, the
 // rpm and srpm from the template's spec by rpmbuild -ta, the deb by
 // dpkg-buildpackage, each collected into dist/, checksummed, linted and
-// installed.
+// installed. It checks Choria's placeholders where they land: the
+// tarball's name (NAME-VERSION-OS-TARGET_ARCH.tgz) and content (dist/ and
+// the binary under NAME-VERSION/), a file copied from cpkg_source_dir,
+// cpkg_date in the Debian changelog, cpkg_target_arch, and an unknown
+// {{other}} left as written.
 func TestChoriaTemplates(t *testing.T) {
 	t.Parallel()
-	packtest.Need(t, "rpm", "rpmbuild", "dpkg-buildpackage", "lintian", "rpmlint")
+	packtest.Need(t, "rpm", "rpmbuild", "dpkg-buildpackage", "lintian", "rpmlint", "rpm2cpio", "cpio")
 	src := filepath.Join(t.TempDir(), "choria")
 	copyDir(t, "testdata/choria-templates", src)
 	dist := filepath.Join(t.TempDir(), "dist")
@@ -210,6 +217,65 @@ func TestChoriaTemplates(t *testing.T) {
 		if out := packtest.Output(t, nil, filepath.Join(root, "usr/bin/choria"), "--version"); !strings.Contains(out, "choria 0.29.0") {
 			t.Errorf("installed choria --version: %s", out)
 		}
+		conf, err := os.ReadFile(filepath.Join(root, "etc/choria/server.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"of the choria server, built for x86_64-linux-gnu.", "# {{other}} is no placeholder"} {
+			if !strings.Contains(string(conf), want) {
+				t.Errorf("server.conf lacks %q:\n%s", want, conf)
+			}
+		}
+	})
+
+	t.Run("tarball", func(t *testing.T) {
+		// The srpm's source is Choria's tarball: named with the compile
+		// target's OS and target_arch as written, holding NAME-VERSION/
+		// with dist/ (the rendered template, config.yaml of el/generic
+		// included) and the binary, not the project's source.
+		x := t.TempDir()
+		if r := packtest.Exec(t, x, nil, "bash", "-c", "rpm2cpio "+srpm+" | cpio -idm --quiet"); r.Code != 0 {
+			t.Fatalf("rpm2cpio: %s", r.Stderr)
+		}
+		f, err := os.Open(filepath.Join(x, "choria-0.29.0-linux-x86_64-linux-gnu.tgz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(gz)
+		got := map[string]string{}
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(tr)
+			got[h.Name] = string(b)
+		}
+		for _, name := range []string{"choria-0.29.0/", "choria-0.29.0/dist/", "choria-0.29.0/dist/choria.spec",
+			"choria-0.29.0/dist/build.sh", "choria-0.29.0/dist/config.yaml", "choria-0.29.0/choria-0.29.0-linux-amd64"} {
+			if _, ok := got[name]; !ok {
+				t.Errorf("tarball lacks %s", name)
+			}
+		}
+		for name := range got {
+			if !strings.HasPrefix(name, "choria-0.29.0/dist/") && name != "choria-0.29.0/" && name != "choria-0.29.0/dist/" && name != "choria-0.29.0/choria-0.29.0-linux-amd64" {
+				t.Errorf("tarball holds %s: want only dist/ and the binary", name)
+			}
+		}
+		if c := got["choria-0.29.0/dist/config.yaml"]; !strings.Contains(c, "rpmbuild/RPMS") {
+			t.Errorf("dist/config.yaml is not el/generic's:\n%s", c)
+		}
+		if b := got["choria-0.29.0/dist/build.sh"]; !strings.Contains(b, "-ta choria-0.29.0-linux-x86_64-linux-gnu.tgz") {
+			t.Errorf("build.sh:\n%s", b)
+		}
 	})
 
 	t.Run("deb", func(t *testing.T) {
@@ -228,6 +294,16 @@ func TestChoriaTemplates(t *testing.T) {
 		packtest.Output(t, nil, "dpkg", "--root", root, "--force-depends", "-i", deb)
 		if out := packtest.Output(t, nil, filepath.Join(root, "usr/bin/choria"), "--version"); !strings.Contains(out, "choria 0.29.0") {
 			t.Errorf("installed choria --version: %s", out)
+		}
+		// Copied by build.sh from cpkg_source_dir, unchanged: files of
+		// the source are not templates.
+		readme, err := os.ReadFile(filepath.Join(root, "usr/share/doc/choria/README.md"))
+		if want, _ := os.ReadFile("testdata/choria-templates/README.md"); err != nil || string(readme) != string(want) {
+			t.Errorf("README.md: %q (%v), want the project's", readme, err)
+		}
+		cl := packtest.Exec(t, "", nil, "bash", "-c", "zcat "+filepath.Join(root, "usr/share/doc/choria/changelog.Debian.gz"))
+		if !strings.Contains(cl.Stdout, "  Fri, 01 Mar 2024 12:00:00 +0000\n") {
+			t.Errorf("changelog without cpkg_date of the commit time:\n%s", cl.Stdout)
 		}
 	})
 

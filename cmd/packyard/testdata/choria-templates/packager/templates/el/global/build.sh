@@ -1,5 +1,7 @@
 #!/bin/bash
-# rpmbuild -ta finds dist/{{cpkg_name}}.spec in the tarball.
+# Run in the directory holding {{cpkg_tarball}} (whose
+# {{cpkg_name}}-{{cpkg_version}}/dist/ holds this file): rpmbuild -ta finds
+# dist/choria.spec in the tarball. The artifacts are found from here.
 set -euo pipefail
 # Times and host from the build, not the clock: reproducible rpms.
 rpmbuild --define "_topdir ${PWD}/rpmbuild" --define "dist .{{cpkg_dist}}" \
