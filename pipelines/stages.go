@@ -411,24 +411,24 @@ func (s signing) with(c *dagger.Container) *dagger.Container {
 }
 
 // elCtr is a clean container of an EL release with rpmbuild, rpmsign and
-// gpg, and the packyard tool. The setup step comes first so that its
-// layer is shared by every package and version.
+// gpg, and the packyard tool.
 func (r *run) elCtr(image string) *dagger.Container {
-	c := dag.Container().From(image).
-		WithExec(shArgv(rpmbuildSetupScript)).
-		WithFile(toolPath, r.tool, dagger.ContainerWithFileOpts{Permissions: 0o755})
-	if r.epoch > 0 {
-		c = c.WithEnvVariable("SOURCE_DATE_EPOCH", epochString(r.epoch))
-	}
-	return c
+	return r.distroCtr(image, rpmbuildSetupScript)
 }
 
 // debBuildCtr is a clean Debian container with dpkg-dev and debhelper,
 // where a Choria-format debian template's build.sh runs
 // dpkg-buildpackage, and the packyard tool.
 func (r *run) debBuildCtr(image string) *dagger.Container {
+	return r.distroCtr(image, debBuildSetupScript)
+}
+
+// distroCtr is a clean container of image with the tools setup installs,
+// then the packyard tool and the timestamp. The setup step comes first so
+// that its layer is shared by every package and version.
+func (r *run) distroCtr(image, setup string) *dagger.Container {
 	c := dag.Container().From(image).
-		WithExec(shArgv(debBuildSetupScript)).
+		WithExec(shArgv(setup)).
 		WithFile(toolPath, r.tool, dagger.ContainerWithFileOpts{Permissions: 0o755})
 	if r.epoch > 0 {
 		c = c.WithEnvVariable("SOURCE_DATE_EPOCH", epochString(r.epoch))

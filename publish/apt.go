@@ -326,16 +326,7 @@ func sortedKeys(m map[string]bool) []string {
 
 // clearsignFile writes name clear-signed to out (InRelease).
 func clearsignFile(j *Job, name, out string) error {
-	in, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	var b bytes.Buffer
-	if err := j.Key.Clearsign(in, &b); err != nil {
-		return err
-	}
-	return os.WriteFile(out, b.Bytes(), 0o644)
+	return signWith(j.Key.Clearsign, name, out)
 }
 
 // fetchPackages fetches a Packages index, plain or compressed (.gz or

@@ -337,16 +337,22 @@ func fileExists(name string) bool {
 
 // signFile writes an armored detached signature of name to sig.
 func signFile(j *Job, name, sig string) error {
+	return signWith(j.Key.DetachArmored, name, sig)
+}
+
+// signWith writes what sign makes of name's bytes (a detached or a
+// clear signature) to out.
+func signWith(sign func(io.Reader, io.Writer) error, name, out string) error {
 	in, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
 	var b bytes.Buffer
-	if err := j.Key.DetachArmored(in, &b); err != nil {
+	if err := sign(in, &b); err != nil {
 		return err
 	}
-	return os.WriteFile(sig, b.Bytes(), 0o644)
+	return os.WriteFile(out, b.Bytes(), 0o644)
 }
 
 // exportKey writes the signing key's armored public key to name.
