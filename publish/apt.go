@@ -6,15 +6,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/internal/fsutil"
 )
 
 // Apt publishes debs into a static apt repository, the layout apt reads
@@ -137,7 +140,7 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 			return fmt.Errorf("%s: want a deb named NAME_VERSION_ARCH.deb", f.Path)
 		}
 		pool := path.Join("pool", comp, poolPrefix(parts[0]), parts[0], name)
-		if err := copyFile(f.Local(j.Dist), filepath.Join(dir, filepath.FromSlash(pool))); err != nil {
+		if err := fsutil.CopyFile(f.Local(j.Dist), filepath.Join(dir, filepath.FromSlash(pool)), 0o644); err != nil {
 			return err
 		}
 		ours[pool] = f
@@ -194,7 +197,7 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 	}
 	sort.Strings(indexes)
 
-	if err := aptRelease(ctx, j, dir, r.suite, sortedKeys(archs), sortedKeys(comps)); err != nil {
+	if err := aptRelease(ctx, j, dir, r.suite, slices.Sorted(maps.Keys(archs)), slices.Sorted(maps.Keys(comps))); err != nil {
 		return err
 	}
 	signed := []string{dists + "/Release"}
@@ -313,15 +316,6 @@ func poolPrefix(name string) string {
 		return name[:4]
 	}
 	return name[:1]
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // clearsignFile writes name clear-signed to out (InRelease).

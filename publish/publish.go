@@ -21,6 +21,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -124,7 +125,7 @@ func (j *Job) Packages(what string, match func(name string) bool) ([]File, error
 	}
 	var out []File
 	for _, pk := range j.Flavour.Packages {
-		named := len(j.Target.Packages) == 0 || contains(j.Target.Packages, pk.Name)
+		named := len(j.Target.Packages) == 0 || slices.Contains(j.Target.Packages, pk.Name)
 		if !named {
 			continue
 		}
@@ -351,15 +352,6 @@ func AuthFromEnv(t *buildspec.PublishTarget, getenv func(string) string) (Auth, 
 		return Auth{}, err
 	}
 	return a, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // DistVersion is the version of the release in dist, read from the name

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/packyard/packyard/internal/fsutil"
 )
 
 // Yum publishes binary rpms into yum/dnf repositories: one repository
@@ -124,7 +126,7 @@ func publishYumRepo(ctx context.Context, j *Job, r *yumRepo, dir string) error {
 			current = false
 		}
 		local := filepath.Join(dir, name)
-		if err := copyFile(f.Local(j.Dist), local); err != nil {
+		if err := fsutil.CopyFile(f.Local(j.Dist), local, 0o644); err != nil {
 			return err
 		}
 		if ok && !strings.EqualFold(p.Checksum.Value, f.SHA256) {
@@ -308,26 +310,6 @@ func placeholder(dir, href string, p primaryPackage) error {
 // base: remote metadata names files, and must not name ../ or /.
 func cleanRel(p string) bool {
 	return p != "" && path.Clean(p) == p && !path.IsAbs(p) && p != ".." && !strings.HasPrefix(p, "../")
-}
-
-func copyFile(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	return out.Close()
 }
 
 func fileExists(name string) bool {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/internal/fsutil"
 	"github.com/packyard/packyard/internal/packtest"
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/sign"
@@ -172,7 +173,7 @@ func TestYumForeignRepo(t *testing.T) {
 	os.MkdirAll(repo, 0o755)
 	v1 := release(t, "0.26.0acme", &gpg)
 	rpm1 := "backplane-0.26.0acme-1.el8.x86_64.rpm"
-	if err := copyFile(filepath.Join(v1, "rpm", rpm1), filepath.Join(repo, rpm1)); err != nil {
+	if err := fsutil.CopyFile(filepath.Join(v1, "rpm", rpm1), filepath.Join(repo, rpm1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	packtest.Output(t, nil, "createrepo_c", "--general-compress-type", "xz", "--database", repo)

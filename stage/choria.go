@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/internal/fsutil"
 	"github.com/packyard/packyard/pack/tarball"
 	"github.com/packyard/packyard/templates"
 )
@@ -91,7 +92,7 @@ func (c *Context) writeChoria(s buildspec.Stage, p *buildspec.Package, ct *templ
 		return fmt.Errorf("package %s: %w", p.Name, err)
 	}
 	if bin != "" {
-		if err := copyFile(bin, filepath.Join(build, top, in.Binary), 0o755); err != nil {
+		if err := fsutil.CopyFile(bin, filepath.Join(build, top, in.Binary), 0o755); err != nil {
 			return fmt.Errorf("package %s: %w", p.Name, err)
 		}
 	}
@@ -250,24 +251,6 @@ func (c *Context) choriaSource(dir string) error {
 		}
 	}
 	return nil
-}
-
-// copyFile copies src to dst with mode.
-func copyFile(src, dst string, mode fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // releaseEntries reads the source release at path into entries without

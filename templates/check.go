@@ -8,6 +8,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -195,7 +196,7 @@ func (c *checker) properties(file string, pk *buildspec.Package, tmpl string, re
 		}
 		if reads[k] {
 			d.read = true
-		} else if !contains(d.tmpl, tmpl) {
+		} else if !slices.Contains(d.tmpl, tmpl) {
 			d.tmpl = append(d.tmpl, tmpl)
 		}
 	}
@@ -250,7 +251,7 @@ func (c *checker) known() []string {
 		matches, _ := filepath.Glob(filepath.Join(root, "*", "*", "template.yaml"))
 		for _, m := range matches {
 			rel, err := filepath.Rel(root, filepath.Dir(m))
-			if err == nil && path.Base(filepath.ToSlash(rel)) != "global" && !contains(names, filepath.ToSlash(rel)) {
+			if err == nil && path.Base(filepath.ToSlash(rel)) != "global" && !slices.Contains(names, filepath.ToSlash(rel)) {
 				names = append(names, filepath.ToSlash(rel))
 			}
 		}
@@ -327,13 +328,4 @@ func addReads(r map[string]bool, text string) {
 			r[m[1]] = true
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

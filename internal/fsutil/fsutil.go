@@ -92,3 +92,18 @@ func (s *StagingDir) Commit() error {
 
 // Discard removes the staging directory and everything in it.
 func (s *StagingDir) Discard() error { return os.RemoveAll(s.Path) }
+
+// CopyFile copies src to dst with mode, atomically as WriteFile writes.
+func CopyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return WriteFile(dst, mode, func(w io.Writer) error {
+		if _, err := io.Copy(w, in); err != nil {
+			return fmt.Errorf("copy %s: %w", src, err)
+		}
+		return nil
+	})
+}
