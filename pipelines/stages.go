@@ -177,6 +177,11 @@ func (r *run) resolve(ctx context.Context, stamp bool) error {
 	}
 	var v version.Version
 	if ctr != nil {
+		if r.m.SourceDateEpoch > 0 {
+			// The tool needs a time to resolve at all (it never writes
+			// 1970); the argument gives it when git or .version does not.
+			ctr = ctr.WithEnvVariable("SOURCE_DATE_EPOCH", epochString(int64(r.m.SourceDateEpoch)))
+		}
 		out, err := ctr.WithExec(versionJSONArgv(g)).Stdout(ctx)
 		if err != nil {
 			return fmt.Errorf("version: %w", err)
@@ -214,8 +219,8 @@ func (r *run) resolve(ctx context.Context, stamp bool) error {
 // stampOf completes v's commit and time with the commit and epoch
 // arguments. A git commit is never overridden by another one: the
 // binaries would then claim a commit they were not built from. It says in
-// one line what to pass when the commit or its time stays unknown (Time
-// is the Unix epoch then, as version.Resolve leaves it).
+// one line what to pass when the commit or its time stays unknown (zero
+// or the Unix epoch).
 func stampOf(v *version.Version, commit string, epoch int64, fromGit bool) error {
 	switch {
 	case commit == "":
