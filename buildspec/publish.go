@@ -56,9 +56,15 @@ type PublishTarget struct {
 	// prefix (default "."), GPGKey the key id the aptly server signs
 	// with (default: its default key).
 	Repo, Prefix, GPGKey string
-	// Image and Tags are the oci repository and its tags.
-	Image string
-	Tags  []string
+	// Image and Tags are the oci repository and its tags (default
+	// {{version}}); Base is the base image (default DefaultBaseImage),
+	// Binaries the linux compile targets that get an image (default all),
+	// Insecure allows a plain-HTTP registry.
+	Image    string
+	Tags     []string
+	Base     string
+	Binaries []string
+	Insecure bool
 	// Channel is the rudder repository's channel (release or nightly).
 	Channel string
 	// Line is where the target is named in the spec; 0 when unknown.
@@ -77,7 +83,7 @@ func publishTypes() map[string][]string {
 		PublishYum:    with("url", "packages"),
 		PublishApt:    with("url", "packages", "suite", "component"),
 		PublishAptly:  with("url", "packages", "repo", "suite", "prefix", "gpg_key"),
-		PublishOCI:    with("image", "tags"),
+		PublishOCI:    with("image", "tags", "base", "binaries", "insecure"),
 		PublishHTTP:   with("url"),
 		PublishRudder: with("url", "packages", "channel"),
 	}
@@ -207,7 +213,7 @@ func (p *parser) publishTarget(fl *Flavour, e pair) (*PublishTarget, error) {
 	}{
 		{"url", &t.URL}, {"username_env", &t.UsernameEnv}, {"password_env", &t.PasswordEnv},
 		{"token_env", &t.TokenEnv}, {"suite", &t.Suite}, {"component", &t.Component},
-		{"repo", &t.Repo}, {"image", &t.Image}, {"channel", &t.Channel},
+		{"repo", &t.Repo}, {"image", &t.Image}, {"channel", &t.Channel}, {"base", &t.Base},
 		{"prefix", &t.Prefix}, {"gpg_key", &t.GPGKey},
 	} {
 		if err := str(s.key, s.dst); err != nil {
@@ -224,6 +230,16 @@ func (p *parser) publishTarget(fl *Flavour, e pair) (*PublishTarget, error) {
 			return nil, err
 		}
 	}
+	if f, ok := fields["binaries"]; ok {
+		if t.Binaries, err = p.publishBinaries(fl, f); err != nil {
+			return nil, err
+		}
+	}
+	if f, ok := fields["insecure"]; ok {
+		if t.Insecure, err = p.boolean(f); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.publishAuth(t, e, fields); err != nil {
 		return nil, err
 	}
@@ -232,6 +248,15 @@ func (p *parser) publishTarget(fl *Flavour, e pair) (*PublishTarget, error) {
 	case PublishOCI:
 		if t.Image == "" {
 			return nil, p.errAt(e.key, join(e.path, "image"), "required: the image repository, e.g. ghcr.io/acme/backplane")
+		}
+		if t.Base == "" {
+			t.Base = DefaultBaseImage
+		}
+		if len(t.Tags) == 0 {
+			t.Tags = []string{"{{version}}"}
+		}
+		if err := p.publishOCI(fl, t, e, fields); err != nil {
+			return nil, err
 		}
 	default:
 		if t.URL == "" {
@@ -307,6 +332,80 @@ func (p *parser) publishPackages(fl *Flavour, f pair) ([]string, error) {
 	}
 	if len(names) == 0 {
 		return nil, p.errAt(v, f.path, "an empty list publishes nothing; leave packages out to publish every package of the type")
+	}
+	return names, nil
+}
+
+// DefaultBaseImage is an oci target's base image when it names none: a
+// shell and glibc, so that cgo binaries and a debugging shell work.
+const DefaultBaseImage = "busybox:glibc"
+
+// ociRefRE is a registry/repository reference without tag or digest
+// (docker's grammar, simplified: lower-case path components).
+var ociRefRE = regexp.MustCompile(`^([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`)
+
+// ociTagRE is a tag once {{version}} is expanded.
+var ociTagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// publishOCI checks an oci target: a repository without a tag, tags that
+// stay valid once {{version}} is filled in, and linux compile targets to
+// make images of.
+func (p *parser) publishOCI(fl *Flavour, t *PublishTarget, e pair, fields map[string]pair) error {
+	if f := fields["image"]; !ociRefRE.MatchString(t.Image) {
+		return p.errAt(resolve(f.val), f.path, "image %q: a repository such as ghcr.io/acme/backplane, without a tag or digest (tags go in tags)", t.Image)
+	}
+	for i, tag := range t.Tags {
+		if !ociTagRE.MatchString(strings.ReplaceAll(tag, "{{version}}", "1.0.0")) {
+			f := fields["tags"]
+			return p.errAt(resolve(resolve(f.val).Content[i]), fmt.Sprintf("%s[%d]", f.path, i), "tag %q: letters, digits, _ . - and {{version}} only", tag)
+		}
+	}
+	if len(t.Binaries) == 0 {
+		for _, ct := range fl.CompileTargets {
+			if ct.OS == "linux" {
+				t.Binaries = append(t.Binaries, ct.Name)
+			}
+		}
+		if len(t.Binaries) == 0 {
+			return p.errAt(e.key, e.path, "flavour %s has no linux compile target to make an image of", fl.Name)
+		}
+	}
+	return nil
+}
+
+// publishBinaries reads an oci target's binaries: linux compile targets
+// of fl, each once.
+func (p *parser) publishBinaries(fl *Flavour, f pair) ([]string, error) {
+	names, err := p.strList(f)
+	if err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, ct := range fl.CompileTargets {
+		known = append(known, ct.Name)
+	}
+	seen := map[string]bool{}
+	v := resolve(f.val)
+	for i, n := range names {
+		at, path := resolve(v.Content[i]), fmt.Sprintf("%s[%d]", f.path, i)
+		var ct *CompileTarget
+		for _, c := range fl.CompileTargets {
+			if c.Name == n {
+				ct = c
+			}
+		}
+		switch {
+		case ct == nil:
+			return nil, p.errAt(at, path, "no compile target %q in flavour %s%s", n, fl.Name, didYouMean(n, known))
+		case ct.OS != "linux":
+			return nil, p.errAt(at, path, "compile target %s builds for %s: images are linux only", n, ct.OS)
+		case seen[n]:
+			return nil, p.errAt(at, path, "compile target %q is listed twice", n)
+		}
+		seen[n] = true
+	}
+	if len(names) == 0 {
+		return nil, p.errAt(v, f.path, "an empty list makes no image; leave binaries out for every linux target")
 	}
 	return names, nil
 }
@@ -420,4 +519,35 @@ func urlReason(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// SelectPublish returns fl's publish targets called names, all when
+// names is empty. file is the spec's, for the error.
+func SelectPublish(file string, fl *Flavour, names []string) ([]*PublishTarget, error) {
+	if len(fl.Publish) == 0 {
+		return nil, &ConfigError{File: file, Field: fl.Name + ".publish", Msg: "flavour " + fl.Name + " has no publish targets"}
+	}
+	if len(names) == 0 {
+		return fl.Publish, nil
+	}
+	var out []*PublishTarget
+	for _, n := range names {
+		found := false
+		for _, t := range fl.Publish {
+			if t.Name == n {
+				out = append(out, t)
+				found = true
+			}
+		}
+		if !found {
+			var have []string
+			for _, t := range fl.Publish {
+				have = append(have, t.Name)
+			}
+			sort.Strings(have)
+			return nil, &ConfigError{File: file, Field: fl.Name + ".publish",
+				Msg: fmt.Sprintf("no publish target %q; flavour %s has %s", n, fl.Name, strings.Join(have, ", "))}
+		}
+	}
+	return out, nil
 }

@@ -73,7 +73,7 @@ func TestLoadPublish(t *testing.T) {
 		{Name: "el", Type: PublishYum, URL: "https://repo.example.com/el/{{dist}}/{{arch}}",
 			Packages: []string{"el8_64", "el9_64"}, UsernameEnv: "REPO_USER", PasswordEnv: "REPO_PASSWORD"},
 		{Name: "files", Type: PublishHTTP, URL: "https://files.example.com/app/{{ version }}/", TokenEnv: "FILES_TOKEN"},
-		{Name: "image", Type: PublishOCI, Image: "ghcr.io/acme/app", Tags: []string{"{{version}}", "latest"}},
+		{Name: "image", Type: PublishOCI, Image: "ghcr.io/acme/app", Tags: []string{"{{version}}", "latest"}, Base: DefaultBaseImage, Binaries: []string{"64bit_linux"}},
 		{Name: "plugins", Type: PublishRudder, URL: "https://plugins.example.com/", Packages: []string{"rudder"}, Channel: "release"},
 	}
 	if !reflect.DeepEqual(fl.Publish, want) {

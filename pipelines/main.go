@@ -53,6 +53,18 @@ type Packyard struct {
 	// Packyard's own sources, the packyard tool is built from.
 	// +private
 	Tool *dagger.Directory
+	// The secret variables of publish (WithSecretVariable): names and
+	// values, pairwise.
+	// +private
+	SecretNames []string
+	// +private
+	Secrets []*dagger.Secret
+	// The services of publish (WithServiceBinding): aliases and
+	// services, pairwise.
+	// +private
+	ServiceAliases []string
+	// +private
+	Services []*dagger.Service
 }
 
 // New returns the module for one project.

@@ -2,7 +2,7 @@
 // packyard build writes) into repositories: a yum repository, a static
 // apt repository, an aptly server, a Rudder plugin repository, or any
 // HTTP server that takes PUT, as a flavour's publish section says (see
-// buildspec.PublishTarget). The oci type is not implemented yet.
+// buildspec.PublishTarget), and a container registry.
 //
 // Every target type is a Publisher over one Transport, which talks to
 // file:// directories and http(s):// servers, retries transient failures
@@ -22,7 +22,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/packyard/packyard/buildspec"
@@ -56,6 +55,8 @@ func New(typ string) (Publisher, error) {
 		return Rudder{}, nil
 	case buildspec.PublishAptly:
 		return Aptly{}, nil
+	case buildspec.PublishOCI:
+		return OCI{}, nil
 	}
 	return nil, fmt.Errorf("publish type %s: %w", typ, ErrNotImplemented)
 }
@@ -79,6 +80,11 @@ type Job struct {
 	// Env is the environment of the tools run (createrepo_c, ...);
 	// nil means the process's own.
 	Env []string
+	// Getenv reads settings such as SSL_CERT_FILE; nil reads none.
+	Getenv func(string) string
+	// OCIBase is an OCI image layout holding an oci target's base image,
+	// used instead of pulling it; "" pulls.
+	OCIBase string
 
 	manifest *checksums.Manifest
 }
@@ -231,6 +237,10 @@ type Options struct {
 	// Transport, when set, is copied for each target (tests set retry
 	// timings); the credentials and dry-run flag are set per target.
 	Transport *Transport
+	// OCIBase is an OCI image layout holding the oci targets' base image
+	// (one image per platform), used instead of pulling it from its
+	// registry; "" pulls.
+	OCIBase string
 }
 
 // Publish publishes the release in opts.Dist to each selected target in
@@ -259,35 +269,10 @@ func Publish(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// Select returns the targets called names, all when names is empty. file
-// is the spec's, for the error.
+// Select returns the targets called names, all when names is empty
+// (buildspec.SelectPublish).
 func Select(file string, fl *buildspec.Flavour, names []string) ([]*buildspec.PublishTarget, error) {
-	if len(fl.Publish) == 0 {
-		return nil, &buildspec.ConfigError{File: file, Field: fl.Name + ".publish", Msg: "flavour " + fl.Name + " has no publish targets"}
-	}
-	if len(names) == 0 {
-		return fl.Publish, nil
-	}
-	var out []*buildspec.PublishTarget
-	for _, n := range names {
-		found := false
-		for _, t := range fl.Publish {
-			if t.Name == n {
-				out = append(out, t)
-				found = true
-			}
-		}
-		if !found {
-			var have []string
-			for _, t := range fl.Publish {
-				have = append(have, t.Name)
-			}
-			sort.Strings(have)
-			return nil, &buildspec.ConfigError{File: file, Field: fl.Name + ".publish",
-				Msg: fmt.Sprintf("no publish target %q; flavour %s has %s", n, fl.Name, strings.Join(have, ", "))}
-		}
-	}
-	return out, nil
+	return buildspec.SelectPublish(file, fl, names)
 }
 
 func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) error {
@@ -320,6 +305,7 @@ func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) e
 	return p.Publish(ctx, &Job{
 		Target: t, Flavour: opts.Flavour, Dist: opts.Dist, Version: opts.Version, Key: opts.Key,
 		Transport: tr, Overwrite: opts.Overwrite, Work: work,
+		Getenv: opts.Getenv, OCIBase: opts.OCIBase,
 	})
 }
 

@@ -44,11 +44,12 @@ func ReadFile(dir string) (Version, error) {
 	if err != nil {
 		return Version{}, fmt.Errorf("version file: %w", err)
 	}
-	return parseFile(name, data)
+	return ParseFile(name, data)
 }
 
-// parseFile parses the contents of a .version file; name is used in errors.
-func parseFile(name string, data []byte) (Version, error) {
+// ParseFile parses the contents of a .version file (see ReadFile); name
+// is used in errors.
+func ParseFile(name string, data []byte) (Version, error) {
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 	first := strings.TrimSpace(lines[0])
 	if first == "" {

@@ -19,6 +19,7 @@ func publishCmd(g *globals) *cobra.Command {
 	var dist string
 	var targets []string
 	var dryRun, overwrite bool
+	var ociBase string
 	var keys signFlags
 	cmd := &cobra.Command{
 		Use:   "publish",
@@ -26,7 +27,8 @@ func publishCmd(g *globals) *cobra.Command {
 		Long: `publish uploads the release in --dist (as packyard build wrote it) to the
 publish targets of the flavour's spec: yum, static apt and Rudder plugin
 repositories, whose indexes it merges and signs, aptly servers (REST API),
-and plain HTTP/file download areas (oci targets are not implemented yet). Files the
+plain HTTP/file download areas, and container registries (oci: one image
+per linux target under one multi-platform index). Files the
 remote has already are not sent again; a different file under a published
 name fails unless --overwrite. Packages go first, indexes and signatures
 last. Credentials come from the environment variables the spec names.
@@ -69,7 +71,7 @@ given, must agree. See docs/publish.md.`,
 			}
 			err = publish.Publish(cmd.Context(), publish.Options{
 				Spec: spec, Flavour: fl, Targets: splitList(targets), Dist: dist, Version: v, Key: key,
-				DryRun: dryRun, Overwrite: overwrite, Getenv: g.getenv,
+				DryRun: dryRun, Overwrite: overwrite, Getenv: g.getenv, OCIBase: ociBase,
 				Logf: func(format string, args ...any) { fmt.Fprintf(g.stderr, format+"\n", args...) },
 			})
 			if errors.Is(err, publish.ErrNotImplemented) || errors.Is(err, publish.ErrNoCredentials) {
@@ -90,7 +92,8 @@ given, must agree. See docs/publish.md.`,
 	f.StringVar(&dist, "dist", "dist", "the release to publish, as packyard build wrote it")
 	f.StringArrayVar(&targets, "target", nil, "a publish target of the flavour (repeatable; default: all)")
 	f.BoolVar(&dryRun, "dry-run", false, "read the remote repositories and print what would be uploaded, writing nothing")
-	f.BoolVar(&overwrite, "overwrite", false, "replace remote packages whose content differs from the release's")
+	f.BoolVar(&overwrite, "overwrite", false, "replace remote packages (and image version tags) whose content differs from the release's")
+	f.StringVar(&ociBase, "oci-base", "", "an OCI image layout holding the oci targets' base image, used instead of pulling it (the Dagger module passes the engine's copy)")
 	keys.register(cmd)
 	return cmd
 }

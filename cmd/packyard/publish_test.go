@@ -90,7 +90,7 @@ func TestPublishCLI(t *testing.T) {
 		{"publish", []string{"--target", "files"}, nil, 0, "published backplane 0.26.0acme", true},
 		{"rerun", []string{"--target", "files"}, nil, 0, "unchanged file://", true},
 		{"unknown target", []string{"--target", "nope"}, nil, 2, `no publish target "nope"; flavour acme has files, image, private`, true},
-		{"all targets, one not implemented", nil, nil, 2, "publish target image: publish type oci: not implemented yet", true},
+		{"all targets, one lacking credentials", nil, nil, 2, "publish target private: $PACKYARD_TEST_TOKEN is not set", true},
 		{"credentials unset", []string{"--target", "private"}, nil, 2, "$PACKYARD_TEST_TOKEN is not set", true},
 		{"version disagrees", []string{"--target", "files", "--version", "0.27.0"}, nil, 2, "holds backplane 0.26.0acme", true},
 		{"conflict", []string{"--target", "files"}, func() {

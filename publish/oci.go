@@ -1,0 +1,361 @@
+package publish
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/pack/oci"
+	"github.com/packyard/packyard/version"
+)
+
+// DefaultCACerts is the CA bundle an image gets when $SSL_CERT_FILE is
+// not set: Debian's, which is where Go's crypto/x509 looks first.
+const DefaultCACerts = "/etc/ssl/certs/ca-certificates.crt"
+
+// OCI pushes the flavour's image, one manifest per linux compile target
+// under one index (see pack/oci), to a registry under the target's tags.
+// The tags holding {{version}} are the release's: one that holds another
+// image fails the publish unless Overwrite; other tags (latest) move.
+type OCI struct{}
+
+// Publish builds the index from the dist's binaries and pushes it.
+func (OCI) Publish(ctx context.Context, j *Job) error {
+	idx, platforms, err := j.ociIndex(ctx)
+	if err != nil {
+		return err
+	}
+	dg, err := idx.Digest()
+	if err != nil {
+		return err
+	}
+	counter := &countingTransport{next: remote.DefaultTransport}
+	opts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(counter),
+		remote.WithAuth(registryAuth(j.Transport.Auth)),
+		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
+			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout),
+		remote.WithRetryBackoff(remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.5, Steps: 5}),
+		remote.WithRetryPredicate(retriable),
+	}
+	var nameOpts []name.Option
+	if j.Target.Insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	j.logf("image %s: %s (%s)", j.Target.Image, dg, strings.Join(platforms, ", "))
+	pushed := false
+	// The release's tags first, so that a moving tag never points at an
+	// image that its version tag does not hold.
+	for _, release := range []bool{true, false} {
+		for _, raw := range j.Target.Tags {
+			if strings.Contains(raw, "{{version}}") != release {
+				continue
+			}
+			tag := strings.ReplaceAll(raw, "{{version}}", j.Version)
+			ref, err := name.NewTag(j.Target.Image+":"+tag, nameOpts...)
+			if err != nil {
+				return fmt.Errorf("image tag %q: %w", tag, err)
+			}
+			desc, err := remote.Head(ref, opts...)
+			var terr *transport.Error
+			switch {
+			case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
+			case err != nil:
+				return fmt.Errorf("%s: %w", ref, err)
+			case desc.Digest == dg:
+				j.logf("unchanged %s", ref)
+				continue
+			case release && !j.Overwrite:
+				return fmt.Errorf("%s holds %s, not this release's %s (%w; --overwrite replaces it)", ref, desc.Digest, dg, ErrConflict)
+			}
+			if j.Transport.DryRun {
+				j.logf("would push %s to %s", dg, ref)
+				continue
+			}
+			if !pushed {
+				err = remote.WriteIndex(ref, idx, opts...)
+				pushed = true
+			} else {
+				err = remote.Tag(ref, idx, opts...)
+			}
+			if err != nil {
+				return fmt.Errorf("push %s: %w", ref, err)
+			}
+			j.logf("pushed %s", ref)
+		}
+	}
+	j.logf("image %s: %d requests, %s sent", j.Target.Image, counter.requests.Load(), size(counter.sent.Load()))
+	return nil
+}
+
+// ociIndex builds the target's image index from the dist and the base
+// image, and names its platforms.
+func (j *Job) ociIndex(ctx context.Context) (v1.ImageIndex, []string, error) {
+	stamp, err := j.releaseStamp()
+	if err != nil {
+		return nil, nil, err
+	}
+	certs, err := j.caCerts()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := j.Manifest()
+	if err != nil {
+		return nil, nil, err
+	}
+	bases, err := j.baseImages(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var platforms []oci.Platform
+	var names []string
+	for _, tn := range j.Target.Binaries {
+		var ct *buildspec.CompileTarget
+		for _, c := range j.Flavour.CompileTargets {
+			if c.Name == tn {
+				ct = c
+			}
+		}
+		if ct == nil {
+			return nil, nil, fmt.Errorf("no compile target %s in flavour %s", tn, j.Flavour.Name)
+		}
+		var bin string
+		for _, e := range m.Artifacts {
+			if e.Stage == "compile/"+tn {
+				if d, err := fileDigests(filepath.Join(j.Dist, filepath.FromSlash(e.Path))); err != nil {
+					return nil, nil, err
+				} else if d.sha256 != e.SHA256 {
+					return nil, nil, fmt.Errorf("%s changed since the build: its sha256 is not the one in manifest.json", e.Path)
+				}
+				bin = filepath.Join(j.Dist, filepath.FromSlash(e.Path))
+			}
+		}
+		if bin == "" {
+			return nil, nil, fmt.Errorf("compile target %s has no binary in %s", tn, j.Dist)
+		}
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := oci.Platform{OS: ct.OS, Arch: ct.Arch, Binary: data}
+		if ct.ARM != "" {
+			p.Variant = "v" + ct.ARM
+		}
+		if p.Base, err = bases(p); err != nil {
+			return nil, nil, fmt.Errorf("base image %s for %s: %w", j.Target.Base, p, err)
+		}
+		platforms = append(platforms, p)
+		names = append(names, p.String())
+	}
+	bin := j.Flavour.Product
+	idx, err := oci.Build(oci.Image{
+		Name:    bin,
+		CACerts: certs,
+		Created: stamp.Time,
+		Annotations: map[string]string{
+			oci.AnnotationVersion:  j.Version,
+			oci.AnnotationRevision: stamp.Commit,
+			oci.AnnotationTitle:    bin,
+			oci.AnnotationBaseName: j.Target.Base,
+		},
+	}, platforms)
+	return idx, names, err
+}
+
+// baseImages returns a function giving the base image of a platform:
+// from the OCI layout in j.OCIBase when set (the Dagger module passes
+// the engine's copy there), else pulled from the base's registry.
+func (j *Job) baseImages(ctx context.Context) (func(oci.Platform) (v1.Image, error), error) {
+	if j.OCIBase != "" {
+		idx, err := layout.ImageIndexFromPath(j.OCIBase)
+		if err != nil {
+			return nil, fmt.Errorf("base image layout %s: %w", j.OCIBase, err)
+		}
+		return func(p oci.Platform) (v1.Image, error) { return layoutImage(idx, p) }, nil
+	}
+	ref, err := name.ParseReference(j.Target.Base)
+	if err != nil {
+		return nil, fmt.Errorf("base image %q: %w", j.Target.Base, err)
+	}
+	return func(p oci.Platform) (v1.Image, error) {
+		return remote.Image(ref, remote.WithContext(ctx),
+			remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}))
+	}, nil
+}
+
+// layoutImage finds p's image in an OCI layout, looking through nested
+// indexes (an exported multi-platform image is an index in index.json).
+func layoutImage(idx v1.ImageIndex, p oci.Platform) (v1.Image, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var seen []string
+	for _, d := range im.Manifests {
+		if d.MediaType.IsIndex() {
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if img, err := layoutImage(child, p); err == nil {
+				return img, nil
+			}
+			continue
+		}
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, err
+		}
+		if cf.OS == p.OS && cf.Architecture == p.Arch && (p.Variant == "" || cf.Variant == p.Variant) {
+			return img, nil
+		}
+		seen = append(seen, cf.OS+"/"+cf.Architecture)
+	}
+	return nil, fmt.Errorf("no %s image in the layout (it has %s)", p, strings.Join(seen, ", "))
+}
+
+// releaseStamp reads the commit and time of the release from the .version
+// file of its source tarball, so that an image built from a dist, on any
+// machine, carries what the packages carry.
+func (j *Job) releaseStamp() (version.Version, error) {
+	m, err := j.Manifest()
+	if err != nil {
+		return version.Version{}, err
+	}
+	for _, e := range m.Artifacts {
+		if e.Stage != "source" || !strings.HasSuffix(e.Path, ".tar.gz") {
+			continue
+		}
+		file := filepath.Join(j.Dist, filepath.FromSlash(e.Path))
+		data, err := readTarGzFile(file, path.Join(strings.TrimSuffix(path.Base(e.Path), ".tar.gz"), version.FileName))
+		if err != nil {
+			return version.Version{}, fmt.Errorf("%s: %w", file, err)
+		}
+		v, err := version.ParseFile(file+":"+version.FileName, data)
+		if err != nil {
+			return version.Version{}, err
+		}
+		if v.Time.IsZero() {
+			return version.Version{}, fmt.Errorf("%s: its %s has no time: the image's times come from it", file, version.FileName)
+		}
+		return v, nil
+	}
+	return version.Version{}, fmt.Errorf("no source tarball in %s: the image's commit and time come from its %s", j.Dist, version.FileName)
+}
+
+func readTarGzFile(file, member string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil, fmt.Errorf("no %s in it", member)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if path.Clean(h.Name) == member {
+			return io.ReadAll(io.LimitReader(tr, 1<<16))
+		}
+	}
+}
+
+// caCerts is the bundle the image gets: $SSL_CERT_FILE, else Debian's.
+func (j *Job) caCerts() ([]byte, error) {
+	file := DefaultCACerts
+	if j.Getenv != nil && j.Getenv("SSL_CERT_FILE") != "" {
+		file = j.Getenv("SSL_CERT_FILE")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("the image's CA certificates (set SSL_CERT_FILE to a PEM bundle): %w", err)
+	}
+	return b, nil
+}
+
+// retriable says whether a failed registry operation is tried again:
+// connection resets and timeouts (which go-containerregistry's default
+// predicate leaves out for uploads), 5xx, 408 and 429; not other 4xx
+// (401, 403, 404 say something a retry cannot change) nor cancellation.
+func retriable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		c := terr.StatusCode
+		return c >= 500 || c == http.StatusRequestTimeout || c == http.StatusTooManyRequests
+	}
+	return true
+}
+
+// registryAuth maps a target's credentials to the registry's: a
+// username and password, or a token used as the password of a token
+// login (as GHCR and GitLab's registry take a PAT), or anonymous.
+func registryAuth(a Auth) authn.Authenticator {
+	switch {
+	case a.Token != "":
+		return authn.FromConfig(authn.AuthConfig{Username: "token", Password: a.Token})
+	case a.Username != "":
+		return authn.FromConfig(authn.AuthConfig{Username: a.Username, Password: a.Password})
+	}
+	return authn.Anonymous
+}
+
+// countingTransport counts the requests and the bytes of their bodies.
+type countingTransport struct {
+	next     http.RoundTripper
+	requests atomic.Int64
+	sent     atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.requests.Add(1)
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.Clone(r.Context())
+		r.Body = &countingBody{ReadCloser: r.Body, n: &c.sent}
+	}
+	return c.next.RoundTrip(r)
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}

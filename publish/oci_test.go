@@ -1,0 +1,293 @@
+package publish
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/packyard/packyard/buildspec"
+	"github.com/packyard/packyard/internal/packtest"
+	"github.com/packyard/packyard/pack/checksums"
+	"github.com/packyard/packyard/version"
+)
+
+// ociFlavour is the acme flavour's two linux targets and an oci target.
+func ociFlavour(t *buildspec.PublishTarget) *buildspec.Flavour {
+	fl := testFlavour(t)
+	fl.CompileTargets = []*buildspec.CompileTarget{
+		{Name: "64bit_linux", OS: "linux", Arch: "amd64"},
+		{Name: "arm64_linux", OS: "linux", Arch: "arm64"},
+	}
+	return fl
+}
+
+// ociRelease writes a dist/ with what an image is made of: the source
+// tarball with its .version (commit and time) and the two binaries.
+// salt changes the binaries, as a rebuild of the same version would.
+func ociRelease(t *testing.T, v, salt string) string {
+	t.Helper()
+	dist := t.TempDir()
+	var src bytes.Buffer
+	zw := gzip.NewWriter(&src)
+	tw := tar.NewWriter(zw)
+	vf := version.Format(version.Version{Product: v, Commit: strings.Repeat("ab", 20), Time: packtest.CommitTime()})
+	tw.WriteHeader(&tar.Header{Name: "backplane-" + v + "/" + version.FileName, Mode: 0o644, Size: int64(len(vf))})
+	tw.Write(vf)
+	tw.Close()
+	zw.Close()
+	tarballName := "backplane-" + v + ".tar.gz"
+	arts := []checksums.Artifact{{Path: tarballName, Stage: "source"}}
+	if err := os.WriteFile(filepath.Join(dist, tarballName), src.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dist, "binaries"), 0o755)
+	for _, b := range []struct{ target, arch string }{{"64bit_linux", "amd64"}, {"arm64_linux", "arm64"}} {
+		rel := "binaries/backplane-" + v + "-linux-" + b.arch
+		if err := os.WriteFile(filepath.Join(dist, rel), []byte("\x7fELF "+b.arch+" "+v+salt), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		arts = append(arts, checksums.Artifact{Path: rel, Stage: "compile/" + b.target})
+	}
+	if err := checksums.Write(dist, arts, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dist
+}
+
+// ociBase is a two-platform stand-in base image (a shell per arch, docker
+// media types as Docker Hub serves), pushed to reg and written as an OCI
+// layout, the two ways a publish gets its base.
+func ociBase(t *testing.T, reg string) (ref, layoutDir string) {
+	t.Helper()
+	idx := v1.ImageIndex(empty.Index)
+	for _, arch := range []string{"amd64", "arm64"} {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		body := []byte("busybox for " + arch)
+		tw.WriteHeader(&tar.Header{Name: "bin/sh", Mode: 0o755, Size: int64(len(body))})
+		tw.Write(body)
+		tw.Close()
+		data := buf.Bytes()
+		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := mutate.AppendLayers(empty.Image, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, _ := img.ConfigFile()
+		cf = cf.DeepCopy()
+		cf.OS, cf.Architecture, cf.Created = "linux", arch, v1.Time{Time: time.Now()}
+		cf.Config.Env, cf.Config.Cmd = []string{"PATH=/bin"}, []string{"sh"}
+		if img, err = mutate.ConfigFile(img, cf); err != nil {
+			t.Fatal(err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	ref = reg + "/base/busybox:glibc"
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatal(err)
+	}
+	layoutDir = t.TempDir()
+	if _, err := layout.Write(layoutDir, idx); err != nil {
+		t.Fatal(err)
+	}
+	return ref, layoutDir
+}
+
+func TestOCIPublish(t *testing.T) {
+	reg := packtest.StartRegistry(t)
+	base, baseLayout := ociBase(t, reg.Host)
+	target := &buildspec.PublishTarget{Name: "images", Type: buildspec.PublishOCI,
+		Image: reg.Host + "/acme/backplane", Tags: []string{"latest", "{{version}}"}, Base: base,
+		Binaries: []string{"64bit_linux", "arm64_linux"}}
+	fl := ociFlavour(target)
+	spec := &buildspec.Spec{File: "buildspec.yaml"}
+	var log strings.Builder
+	publish := func(dist, v, baseDir string, overwrite bool) error {
+		log.Reset()
+		defer func(start time.Time) { t.Logf("%v: %s", time.Since(start), log.String()) }(time.Now())
+		return Publish(context.Background(), Options{Spec: spec, Flavour: fl, Dist: dist, Version: v,
+			Overwrite: overwrite, OCIBase: baseDir, Getenv: os.Getenv,
+			Logf: func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) }})
+	}
+	pull := func(tag string) (v1.ImageIndex, v1.Hash) {
+		t.Helper()
+		ref, err := name.ParseReference(reg.Host + "/acme/backplane:" + tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := remote.Index(ref)
+		if err != nil {
+			t.Fatalf("pull %s: %v", ref, err)
+		}
+		d, _ := idx.Digest()
+		return idx, d
+	}
+
+	dist := ociRelease(t, "0.26.0acme", "")
+	if err := publish(dist, "0.26.0acme", "", false); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	idx, digest := pull("0.26.0acme")
+	if _, latest := pull("latest"); latest != digest {
+		t.Errorf("latest is %s, the version tag %s", latest, digest)
+	}
+	im, _ := idx.IndexManifest()
+	if im.MediaType != types.OCIImageIndex || len(im.Manifests) != 2 {
+		t.Fatalf("index %s with %d manifests", im.MediaType, len(im.Manifests))
+	}
+	if im.Annotations["org.opencontainers.image.version"] != "0.26.0acme" || im.Annotations["org.opencontainers.image.revision"] != strings.Repeat("ab", 20) ||
+		im.Annotations["org.opencontainers.image.created"] != "2024-03-01T12:00:00Z" {
+		t.Errorf("index annotations %v", im.Annotations)
+	}
+	for i, arch := range []string{"amd64", "arm64"} {
+		d := im.Manifests[i]
+		if d.Platform == nil || d.Platform.Architecture != arch {
+			t.Errorf("manifest %d: platform %v, want linux/%s", i, d.Platform, arch)
+			continue
+		}
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, _ := img.ConfigFile()
+		if cf.Architecture != arch || strings.Join(cf.Config.Entrypoint, " ") != "/usr/local/bin/backplane" || cf.Config.User != "65534:65534" {
+			t.Errorf("%s: config %s %+v", arch, cf.Architecture, cf.Config)
+		}
+		layers, _ := img.Layers()
+		top, _ := layers[len(layers)-1].Uncompressed()
+		tr := tar.NewReader(top)
+		found := false
+		for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+			if h.Name == "usr/local/bin/backplane" {
+				b, _ := io.ReadAll(tr)
+				found = string(b) == "\x7fELF "+arch+" 0.26.0acme"
+			}
+		}
+		top.Close()
+		if !found {
+			t.Errorf("%s: the top layer lacks the binary", arch)
+		}
+	}
+
+	// The base from an OCI layout (as the Dagger module hands it over)
+	// gives the same image: the second publish finds every tag holding it.
+	if err := publish(dist, "0.26.0acme", baseLayout, false); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if got := log.String(); strings.Count(got, "unchanged ") != 2 || strings.Contains(got, "pushed") || !strings.Contains(got, " 0 B sent") {
+		t.Errorf("the same release again must send nothing:\n%s", got)
+	}
+
+	// The same version rebuilt differently: its tag is the release's.
+	rebuilt := ociRelease(t, "0.26.0acme", " rebuilt")
+	err := publish(rebuilt, "0.26.0acme", "", false)
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "/acme/backplane:0.26.0acme holds "+digest.String()) {
+		t.Errorf("a rebuilt release: err = %v", err)
+	}
+	if _, d := pull("0.26.0acme"); d != digest {
+		t.Errorf("the refused publish changed the tag")
+	}
+	if err := publish(rebuilt, "0.26.0acme", "", true); err != nil {
+		t.Fatalf("--overwrite: %v\n%s", err, log.String())
+	}
+	if _, d := pull("0.26.0acme"); d == digest {
+		t.Errorf("--overwrite did not replace the tag")
+	}
+
+	// A new version moves latest and leaves the old version's tag.
+	next := ociRelease(t, "0.26.1acme", "")
+	if err := publish(next, "0.26.1acme", "", false); err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	_, d1 := pull("0.26.1acme")
+	if _, l := pull("latest"); l != d1 {
+		t.Errorf("latest %s, want the new version's %s", l, d1)
+	}
+}
+
+// TestOCIFaults publishes through a proxy that fails 30% of the requests:
+// the image arrives whole.
+func TestOCIFaults(t *testing.T) {
+	reg := packtest.StartRegistry(t)
+	base, _ := ociBase(t, reg.Host)
+	proxy := startFaultyProxy(t, "http://"+reg.Host, 0.3)
+	host := strings.TrimSuffix(strings.TrimPrefix(proxy.URL, "http://"), "/")
+	target := &buildspec.PublishTarget{Name: "images", Type: buildspec.PublishOCI,
+		Image: host + "/acme/backplane", Tags: []string{"{{version}}"}, Base: base,
+		Binaries: []string{"64bit_linux", "arm64_linux"}}
+	dist := ociRelease(t, "0.26.0acme", "")
+	err := Publish(context.Background(), Options{Spec: &buildspec.Spec{}, Flavour: ociFlavour(target),
+		Dist: dist, Version: "0.26.0acme", Getenv: os.Getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults, total := proxy.counts()
+	if faults["500"]+faults["reset"] == 0 {
+		t.Fatalf("no fault injected in %d requests", total)
+	}
+	ref, _ := name.ParseReference(reg.Host + "/acme/backplane:0.26.0acme")
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validateIndex(idx); err != nil {
+		t.Errorf("the pushed image is not whole: %v", err)
+	}
+	t.Logf("%d requests, faults %v", total, faults)
+}
+
+// validateIndex reads every blob of every image of idx.
+func validateIndex(idx v1.ImageIndex) error {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	for _, d := range im.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			return err
+		}
+		layers, err := img.Layers()
+		if err != nil {
+			return err
+		}
+		for _, l := range layers {
+			rc, err := l.Compressed()
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
