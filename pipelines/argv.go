@@ -115,15 +115,11 @@ func verifyArgv(files []string) []string {
 	return append([]string{"packyard", "verify"}, files...)
 }
 
-// publishArgv is `packyard publish --dist DIST --target T`, with
-// --oci-base when the engine hands over the base image. Credentials and
-// the key are never on the command line: the tool reads them from the
+// publishArgv is `packyard publish --dist DIST --target T`. Credentials
+// and the key are never on the command line: the tool reads them from the
 // environment variables the spec names and PACKYARD_GPG_KEY.
-func publishArgv(g globals, dist, target, ociBase string, dryRun, overwrite bool) []string {
+func publishArgv(g globals, dist, target string, dryRun, overwrite bool) []string {
 	a := append(g.cmd("publish"), "--dist", dist, "--target", target)
-	if ociBase != "" {
-		a = append(a, "--oci-base", ociBase)
-	}
 	if dryRun {
 		a = append(a, "--dry-run")
 	}

@@ -72,10 +72,10 @@ func TestArgv(t *testing.T) {
 			"packyard package --source /src --build acme --version 0.26.0acme --package el8_64 --binaries /in/binaries --tarball /in/tarball/t.tar.gz --builder rpmbuild --out /out"},
 		{"checksums", checksumsArgv(acme, "/dist"),
 			"packyard checksums --source /src --build acme --version 0.26.0acme --dist /dist"},
-		{"publish", publishArgv(acme, "/dist", "files", "", false, false),
+		{"publish", publishArgv(acme, "/dist", "files", false, false),
 			"packyard publish --source /src --build acme --version 0.26.0acme --dist /dist --target files"},
-		{"publish oci dry run", publishArgv(acme, "/dist", "images", "/oci-base", true, true),
-			"packyard publish --source /src --build acme --version 0.26.0acme --dist /dist --target images --oci-base /oci-base --dry-run --overwrite"},
+		{"publish dry run", publishArgv(acme, "/dist", "images", true, true),
+			"packyard publish --source /src --build acme --version 0.26.0acme --dist /dist --target images --dry-run --overwrite"},
 		{"verify", verifyArgv([]string{"/dist/rpm/a.rpm", "/dist/deb/a.deb"}),
 			"packyard verify /dist/rpm/a.rpm /dist/deb/a.deb"},
 	}
@@ -153,6 +153,6 @@ func toolArgvs() [][]string {
 		codegenArgv(acme, "/src"),
 		packageArgv(acme, "p", "/b", "/t", "rpmbuild", "/out"),
 		checksumsArgv(acme, "/dist"),
-		publishArgv(acme, "/dist", "t", "/b", true, true),
+		publishArgv(acme, "/dist", "t", true, true),
 	}
 }

@@ -13,10 +13,6 @@ import (
 	"github.com/packyard/packyard/buildspec"
 )
 
-// ociBaseDir is where an oci target's base image is unpacked in the
-// tool container, as an OCI layout.
-const ociBaseDir = "/oci-base"
-
 // envNameRE is a name WithSecretVariable accepts.
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -131,12 +127,8 @@ func (m *Packyard) Publish(
 	// call when it fails, as packyard publish does.
 	var report strings.Builder
 	for _, t := range targets {
-		ctr, err := r.publishCtr(t, dist, sig)
-		if err != nil {
-			return report.String(), err
-		}
-		argv := publishArgv(r.g, distDir, t.Name, ociBaseOf(t), dryRun, overwrite)
-		ctr = ctr.WithExec(argv, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+		argv := publishArgv(r.g, distDir, t.Name, dryRun, overwrite)
+		ctr := r.publishCtr(dist, sig).WithExec(argv, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
 		out, err := ctr.CombinedOutput(ctx)
 		if err != nil {
 			return report.String(), fmt.Errorf("publish %s: %w", t.Name, err)
@@ -153,10 +145,14 @@ func (m *Packyard) Publish(
 	return report.String(), nil
 }
 
-// publishCtr is the tool container that publishes dist to t: the spec,
-// the release, the key, the credentials and services the caller gave,
-// and for an oci target the engine's copy of the base image.
-func (r *run) publishCtr(t *buildspec.PublishTarget, dist *dagger.Directory, sig signing) (*dagger.Container, error) {
+// publishCtr is the tool container that publishes dist: the spec, the
+// release, the key, and the credentials and services the caller gave.
+//
+// An oci target's base image is pulled by the tool, as packyard publish
+// pulls it, not handed over by the engine: the engine re-exports layers
+// it has unpacked as new blobs (Container.AsTarball), and the image
+// would then differ from packyard publish's.
+func (r *run) publishCtr(dist *dagger.Directory, sig signing) *dagger.Container {
 	c := r.toolCtr().
 		WithMountedDirectory(srcDir, r.src.Filter(packagerFilter())).
 		WithMountedDirectory(distDir, dist)
@@ -166,43 +162,8 @@ func (r *run) publishCtr(t *buildspec.PublishTarget, dist *dagger.Directory, sig
 	for i, alias := range r.m.ServiceAliases {
 		c = c.WithServiceBinding(alias, r.m.Services[i])
 	}
-	if t.Type == buildspec.PublishOCI {
-		base, err := r.ociBase(t)
-		if err != nil {
-			return nil, err
-		}
-		c = c.WithMountedFile("/oci-base.tar", base).
-			WithExec([]string{"sh", "-c", "mkdir -p " + ociBaseDir + " && tar -xf /oci-base.tar -C " + ociBaseDir})
-	}
 	// The publish talks to the targets whatever the cache holds: a
 	// cached run would report success for a repository that has since
 	// lost the files.
-	return sig.with(c).WithEnvVariable("PACKYARD_PUBLISH_AT", time.Now().UTC().Format(time.RFC3339Nano)), nil
-}
-
-// ociBase is the base image of an oci target as the engine pulls it, one
-// platform per linux target the target images, in an OCI archive. The
-// tool builds the image on it, so that no container needs to reach the
-// base's registry and the layers are the ones the engine verified.
-func (r *run) ociBase(t *buildspec.PublishTarget) (*dagger.File, error) {
-	var ctrs []*dagger.Container
-	for _, name := range t.Binaries {
-		ct, err := imageTarget(r.fl, name)
-		if err != nil {
-			return nil, fmt.Errorf("publish %s: %w", t.Name, err)
-		}
-		ctrs = append(ctrs, dag.Container(dagger.ContainerOpts{Platform: dagger.Platform(platformOf(ct))}).From(t.Base))
-	}
-	if len(ctrs) == 0 {
-		return nil, fmt.Errorf("publish %s: no linux target to make an image of", t.Name)
-	}
-	return ctrs[0].AsTarball(dagger.ContainerAsTarballOpts{PlatformVariants: ctrs[1:]}), nil
-}
-
-// ociBaseOf is where an oci target's base image is in the tool container.
-func ociBaseOf(t *buildspec.PublishTarget) string {
-	if t.Type == buildspec.PublishOCI {
-		return ociBaseDir
-	}
-	return ""
+	return sig.with(c).WithEnvVariable("PACKYARD_PUBLISH_AT", time.Now().UTC().Format(time.RFC3339Nano))
 }

@@ -2,8 +2,10 @@ package publish
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -22,14 +24,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"golang.org/x/crypto/x509roots/fallback/bundle"
+
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack/oci"
 	"github.com/packyard/packyard/version"
 )
-
-// DefaultCACerts is the CA bundle an image gets when $SSL_CERT_FILE is
-// not set: Debian's, which is where Go's crypto/x509 looks first.
-const DefaultCACerts = "/etc/ssl/certs/ca-certificates.crt"
 
 // OCI pushes the flavour's image, one manifest per linux compile target
 // under one index (see pack/oci), to a registry under the target's tags.
@@ -47,7 +47,7 @@ func (OCI) Publish(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	counter := &countingTransport{next: remote.DefaultTransport}
+	counter := &registryTransport{next: remote.DefaultTransport, tr: j.Transport}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithTransport(counter),
@@ -114,15 +114,11 @@ func (j *Job) ociIndex(ctx context.Context) (v1.ImageIndex, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	certs, err := j.caCerts()
-	if err != nil {
-		return nil, nil, err
-	}
 	m, err := j.Manifest()
 	if err != nil {
 		return nil, nil, err
 	}
-	bases, err := j.baseImages(ctx)
+	bases, baseDigest, err := j.baseImages(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,37 +165,64 @@ func (j *Job) ociIndex(ctx context.Context) (v1.ImageIndex, []string, error) {
 	bin := j.Flavour.Product
 	idx, err := oci.Build(oci.Image{
 		Name:    bin,
-		CACerts: certs,
+		CACerts: caCerts(),
 		Created: stamp.Time,
 		Annotations: map[string]string{
-			oci.AnnotationVersion:  j.Version,
-			oci.AnnotationRevision: stamp.Commit,
-			oci.AnnotationTitle:    bin,
-			oci.AnnotationBaseName: j.Target.Base,
+			oci.AnnotationVersion:    j.Version,
+			oci.AnnotationRevision:   stamp.Commit,
+			oci.AnnotationTitle:      bin,
+			oci.AnnotationBaseDigest: baseDigest.String(),
 		},
 	}, platforms)
 	return idx, names, err
 }
 
-// baseImages returns a function giving the base image of a platform:
-// from the OCI layout in j.OCIBase when set (the Dagger module passes
-// the engine's copy there), else pulled from the base's registry.
-func (j *Job) baseImages(ctx context.Context) (func(oci.Platform) (v1.Image, error), error) {
+// baseImages returns a function giving the base image of a platform,
+// and the digest of what the base names (its index, or its one
+// manifest): from the OCI layout in j.OCIBase when set, else pulled from
+// the base's registry.
+func (j *Job) baseImages(ctx context.Context) (func(oci.Platform) (v1.Image, error), v1.Hash, error) {
 	if j.OCIBase != "" {
 		idx, err := layout.ImageIndexFromPath(j.OCIBase)
 		if err != nil {
-			return nil, fmt.Errorf("base image layout %s: %w", j.OCIBase, err)
+			return nil, v1.Hash{}, fmt.Errorf("base image layout %s: %w", j.OCIBase, err)
 		}
-		return func(p oci.Platform) (v1.Image, error) { return layoutImage(idx, p) }, nil
+		im, err := idx.IndexManifest()
+		if err != nil {
+			return nil, v1.Hash{}, fmt.Errorf("base image layout %s: %w", j.OCIBase, err)
+		}
+		// A layout holding one index (as crane pull --format oci writes
+		// it) names the base by that index; one listing the platform
+		// manifests itself is the index.
+		d, err := idx.Digest()
+		if len(im.Manifests) == 1 && im.Manifests[0].MediaType.IsIndex() {
+			d, err = im.Manifests[0].Digest, nil
+		}
+		if err != nil {
+			return nil, v1.Hash{}, err
+		}
+		return func(p oci.Platform) (v1.Image, error) { return layoutImage(idx, p) }, d, nil
 	}
-	ref, err := name.ParseReference(j.Target.Base)
+	var nameOpts []name.Option
+	if j.Target.Insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	ref, err := name.ParseReference(j.Target.Base, nameOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("base image %q: %w", j.Target.Base, err)
+		return nil, v1.Hash{}, fmt.Errorf("base image %q: %w", j.Target.Base, err)
 	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithRetryPredicate(retriable)}
+	desc, err := remote.Head(ref, opts...)
+	if err != nil {
+		return nil, v1.Hash{}, fmt.Errorf("base image %s: %w", ref, err)
+	}
+	// Pull by digest, so every platform comes from the same index even
+	// if the tag moves meanwhile.
+	byDigest := ref.Context().Digest(desc.Digest.String())
 	return func(p oci.Platform) (v1.Image, error) {
-		return remote.Image(ref, remote.WithContext(ctx),
-			remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}))
-	}, nil
+		return remote.Image(byDigest, append(opts,
+			remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}))...)
+	}, desc.Digest, nil
 }
 
 // layoutImage finds p's image in an OCI layout, looking through nested
@@ -291,17 +314,17 @@ func readTarGzFile(file, member string) ([]byte, error) {
 	}
 }
 
-// caCerts is the bundle the image gets: $SSL_CERT_FILE, else Debian's.
-func (j *Job) caCerts() ([]byte, error) {
-	file := DefaultCACerts
-	if j.Getenv != nil && j.Getenv("SSL_CERT_FILE") != "" {
-		file = j.Getenv("SSL_CERT_FILE")
+// caCerts is the bundle the image gets: the Mozilla roots that
+// golang.org/x/crypto/x509roots/fallback carries, at the version go.mod
+// pins, as PEM. Not the publishing machine's bundle: two machines' differ
+// (a proxy's CA added, another ca-certificates release), and the image
+// would then differ by where it was published from.
+func caCerts() []byte {
+	var b bytes.Buffer
+	for r := range bundle.Roots() {
+		pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: r.Certificate})
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("the image's CA certificates (set SSL_CERT_FILE to a PEM bundle): %w", err)
-	}
-	return b, nil
+	return b.Bytes()
 }
 
 // retriable says whether a failed registry operation is tried again:
@@ -333,20 +356,80 @@ func registryAuth(a Auth) authn.Authenticator {
 	return authn.Anonymous
 }
 
-// countingTransport counts the requests and the bytes of their bodies.
-type countingTransport struct {
+// registryTransport sends a registry client's requests: each retried on
+// its own (a reset, a timeout, 5xx, 429 with its Retry-After) with
+// backoff and jitter, as the other targets' uploads are, so that one
+// flaky request does not restart a whole blob upload; and counted.
+// Bodies up to maxRetryBody are kept in memory to be sent again; larger
+// ones go once, left to go-containerregistry's per-operation retry.
+type registryTransport struct {
 	next     http.RoundTripper
+	tr       *Transport
 	requests atomic.Int64
 	sent     atomic.Int64
 }
 
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.requests.Add(1)
-	if r.Body != nil && r.Body != http.NoBody {
-		r = r.Clone(r.Context())
-		r.Body = &countingBody{ReadCloser: r.Body, n: &c.sent}
+const maxRetryBody = 64 << 20
+
+func (c *registryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var data []byte
+	rewind := r.Body == nil || r.Body == http.NoBody
+	if !rewind && r.ContentLength >= 0 && r.ContentLength <= maxRetryBody {
+		b, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		data, rewind = b, true
 	}
-	return c.next.RoundTrip(r)
+	attempts := 1
+	if rewind {
+		attempts = 5
+	}
+	for try := 1; ; try++ {
+		req := r
+		if data != nil {
+			req = r.Clone(r.Context())
+			req.Body = io.NopCloser(bytes.NewReader(data))
+		}
+		c.requests.Add(1)
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = &countingBody{ReadCloser: req.Body, n: &c.sent}
+		}
+		resp, err := c.next.RoundTrip(req)
+		var wait time.Duration
+		var why string
+		switch {
+		case err != nil:
+			if r.Context().Err() != nil || !transient(err) || try >= attempts {
+				return nil, err
+			}
+			why = err.Error()
+		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout:
+			if try >= attempts {
+				return resp, nil
+			}
+			why = resp.Status
+			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		default:
+			return resp, nil
+		}
+		where := r.Method + " " + redactURL(r)
+		c.tr.logf("retry %d/%d of %s: %s", try+1, attempts, where, why)
+		if err := c.tr.pause(r.Context(), try, wait, where); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// redactURL is the request's URL without its query, which holds upload
+// state tokens.
+func redactURL(r *http.Request) string {
+	u := *r.URL
+	u.RawQuery = ""
+	return u.Redacted()
 }
 
 type countingBody struct {

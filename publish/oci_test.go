@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -290,4 +291,20 @@ func validateIndex(idx v1.ImageIndex) error {
 		}
 	}
 	return nil
+}
+
+// TestCACerts checks the image's bundle: PEM that Go parses, Mozilla's
+// roots (well over a hundred), the same bytes every time.
+func TestCACerts(t *testing.T) {
+	a, b := caCerts(), caCerts()
+	if !bytes.Equal(a, b) {
+		t.Fatal("the bundle differs between two calls")
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(a) {
+		t.Fatal("no certificate parsed")
+	}
+	if n := bytes.Count(a, []byte("-----BEGIN CERTIFICATE-----")); n < 100 {
+		t.Errorf("%d certificates, want Mozilla's roots", n)
+	}
 }

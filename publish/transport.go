@@ -331,17 +331,6 @@ func (t *Transport) do(ctx context.Context, method string, u *url.URL, b *body) 
 	if attempts <= 0 {
 		attempts = 5
 	}
-	backoff, maxBackoff := t.Backoff, t.MaxBackoff
-	if backoff <= 0 {
-		backoff = 500 * time.Millisecond
-	}
-	if maxBackoff <= 0 {
-		maxBackoff = 20 * time.Second
-	}
-	sleep := t.sleep
-	if sleep == nil {
-		sleep = sleepCtx
-	}
 	where := method + " " + u.Redacted()
 	for try := 1; ; try++ {
 		resp, err := t.send(ctx, method, u, b)
@@ -375,21 +364,41 @@ func (t *Transport) do(ctx context.Context, method string, u *url.URL, b *body) 
 			}
 			return nil, fmt.Errorf("%s: after %d tries: %w", where, try, err)
 		}
-		if wait <= 0 {
-			// Full jitter: a uniform wait up to the doubled ceiling keeps
-			// many clients from retrying in step.
-			ceil := maxBackoff
-			if try <= 32 && backoff<<(try-1) > 0 && backoff<<(try-1) < maxBackoff {
-				ceil = backoff << (try - 1) // no overflow: try is small
-			}
-			wait = time.Duration(rand.Int64N(int64(ceil)) + 1)
-		}
-		wait = min(wait, maxBackoff)
-		t.logf("retry %d/%d of %s in %s: %s", try+1, attempts, where, wait.Round(time.Millisecond), why)
-		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
+		t.logf("retry %d/%d of %s: %s", try+1, attempts, where, why)
+		if err := t.pause(ctx, try, wait, where); err != nil {
+			return nil, err
 		}
 	}
+}
+
+// pause waits before try+1 of a request: the server's Retry-After when
+// it gave one (wait), else exponential backoff with full jitter (a
+// uniform wait up to the doubled ceiling keeps many clients from
+// retrying in step); never longer than MaxBackoff.
+func (t *Transport) pause(ctx context.Context, try int, wait time.Duration, where string) error {
+	backoff, maxBackoff := t.Backoff, t.MaxBackoff
+	if backoff <= 0 {
+		backoff = 500 * time.Millisecond
+	}
+	if maxBackoff <= 0 {
+		maxBackoff = 20 * time.Second
+	}
+	if wait <= 0 {
+		ceil := maxBackoff
+		if try <= 32 && backoff<<(try-1) > 0 && backoff<<(try-1) < maxBackoff {
+			ceil = backoff << (try - 1) // no overflow: try is small
+		}
+		wait = time.Duration(rand.Int64N(int64(ceil)) + 1)
+	}
+	wait = min(wait, maxBackoff)
+	sleep := t.sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	if err := sleep(ctx, wait); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	}
+	return nil
 }
 
 // body is what a request sends: open reopens it for each try.

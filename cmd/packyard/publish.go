@@ -93,7 +93,7 @@ given, must agree. See docs/publish.md.`,
 	f.StringArrayVar(&targets, "target", nil, "a publish target of the flavour (repeatable; default: all)")
 	f.BoolVar(&dryRun, "dry-run", false, "read the remote repositories and print what would be uploaded, writing nothing")
 	f.BoolVar(&overwrite, "overwrite", false, "replace remote packages (and image version tags) whose content differs from the release's")
-	f.StringVar(&ociBase, "oci-base", "", "an OCI image layout holding the oci targets' base image, used instead of pulling it (the Dagger module passes the engine's copy)")
+	f.StringVar(&ociBase, "oci-base", "", "an OCI image layout holding the oci targets' base image, used instead of pulling it, e.g. on a machine without access to the base's registry")
 	keys.register(cmd)
 	return cmd
 }

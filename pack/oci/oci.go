@@ -33,12 +33,12 @@ import (
 
 // The annotation keys of the OCI image spec that images carry.
 const (
-	AnnotationVersion  = "org.opencontainers.image.version"
-	AnnotationRevision = "org.opencontainers.image.revision"
-	AnnotationSource   = "org.opencontainers.image.source"
-	AnnotationCreated  = "org.opencontainers.image.created"
-	AnnotationTitle    = "org.opencontainers.image.title"
-	AnnotationBaseName = "org.opencontainers.image.base.name"
+	AnnotationVersion    = "org.opencontainers.image.version"
+	AnnotationRevision   = "org.opencontainers.image.revision"
+	AnnotationSource     = "org.opencontainers.image.source"
+	AnnotationCreated    = "org.opencontainers.image.created"
+	AnnotationTitle      = "org.opencontainers.image.title"
+	AnnotationBaseDigest = "org.opencontainers.image.base.digest"
 )
 
 // BinDir is where the binary goes; the entrypoint is BinDir/Name.
