@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/internal/fsutil"
@@ -296,8 +297,12 @@ func aptRelease(ctx context.Context, j *Job, dir, suite string, archs, comps []s
 		"-o", "APT::FTPArchive::Release::Codename=" + suite,
 		"-o", "APT::FTPArchive::Release::Architectures=" + strings.Join(archs, " "),
 		"-o", "APT::FTPArchive::Release::Components=" + strings.Join(comps, " "),
-		"release", "dists/" + suite,
 	}
+	if !j.Time.IsZero() {
+		// apt-ftparchive dates Release with the time of the run otherwise.
+		args = append(args, "-o", "APT::FTPArchive::Release::Date="+j.Time.UTC().Format(time.RFC1123Z))
+	}
+	args = append(args, "release", "dists/"+suite)
 	cmd := exec.CommandContext(ctx, "apt-ftparchive", args...)
 	cmd.Dir, cmd.Env = dir, j.Env
 	var stderr bytes.Buffer

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack/checksums"
@@ -69,7 +70,11 @@ type Job struct {
 	// Version is the product version, for {{version}} in URLs.
 	Version string
 	// Key signs the repository indexes; nil publishes them unsigned.
+	// It signs as of Time when that is set.
 	Key *sign.Key
+	// Time is the release's time (SOURCE_DATE_EPOCH), the date written
+	// into the indexes; zero means now.
+	Time time.Time
 	// Transport talks to the target, with its credentials.
 	Transport *Transport
 	// Overwrite replaces a remote package whose content differs.
@@ -221,6 +226,11 @@ type Options struct {
 	Dist    string
 	Version string
 	Key     *sign.Key
+	// Time is the release's time (SOURCE_DATE_EPOCH, as packyard build
+	// used it). The indexes are dated and signed as of it, so that
+	// publishing the same release into the same repository state gives
+	// the same bytes; zero means now.
+	Time time.Time
 	// DryRun reads the remote repositories and prints what would be
 	// written, writing nothing.
 	DryRun    bool
@@ -233,30 +243,64 @@ type Options struct {
 	Transport *Transport
 }
 
+// Report is what a publish did: one entry per target, in the order they
+// were published; a target that failed is the last.
+type Report struct {
+	DryRun  bool
+	Targets []TargetReport
+}
+
+// TargetReport is what the publish to one target did.
+type TargetReport struct {
+	Name, Type string
+	Stats
+	Elapsed time.Duration
+	Err     error
+}
+
 // Publish publishes the release in opts.Dist to each selected target in
-// turn, stopping at the first that fails.
-func Publish(ctx context.Context, opts Options) error {
-	targets, err := Select(opts.Spec.File, opts.Flavour, opts.Targets)
+// turn, stopping at the first that fails. The report lists the targets
+// published so far, also when err is not nil.
+func Publish(ctx context.Context, opts Options) (*Report, error) {
+	rep := &Report{DryRun: opts.DryRun}
+	targets, err := Check(opts.Spec, opts.Flavour, opts.Targets, opts.Getenv)
 	if err != nil {
-		return err
+		return rep, err
 	}
-	// Every target must be publishable before the first upload, rather
-	// than a run that stops half way at an unimplemented type or a
-	// missing password.
+	for _, t := range targets {
+		start := time.Now()
+		stats, err := publishOne(ctx, opts, t)
+		if err != nil {
+			err = fmt.Errorf("publish target %s (%s): %w", t.Name, t.Type, err)
+		}
+		rep.Targets = append(rep.Targets, TargetReport{Name: t.Name, Type: t.Type, Stats: stats, Elapsed: time.Since(start), Err: err})
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// Check returns the targets called names (all when names is empty) once
+// every one of them can be published: its type is implemented and the
+// variables it names for its credentials are set. Publish checks this
+// before the first upload, rather than stop half way at an unimplemented
+// type or a missing password; packyard build --publish checks it before
+// building.
+func Check(spec *buildspec.Spec, fl *buildspec.Flavour, names []string, getenv func(string) string) ([]*buildspec.PublishTarget, error) {
+	targets, err := Select(spec.File, fl, names)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range targets {
 		if _, err := New(t.Type); err != nil {
-			return fmt.Errorf("publish target %s: %w", t.Name, err)
+			return nil, fmt.Errorf("publish target %s: %w", t.Name, err)
 		}
-		if _, err := AuthFromEnv(t, opts.Getenv); err != nil {
-			return fmt.Errorf("publish target %s: %w", t.Name, err)
-		}
-	}
-	for _, t := range targets {
-		if err := publishOne(ctx, opts, t); err != nil {
-			return fmt.Errorf("publish target %s (%s): %w", t.Name, t.Type, err)
+		if _, err := AuthFromEnv(t, getenv); err != nil {
+			return nil, fmt.Errorf("publish target %s: %w", t.Name, err)
 		}
 	}
-	return nil
+	return targets, nil
 }
 
 // Select returns the targets called names, all when names is empty. file
@@ -290,21 +334,21 @@ func Select(file string, fl *buildspec.Flavour, names []string) ([]*buildspec.Pu
 	return out, nil
 }
 
-func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) error {
+func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) (Stats, error) {
 	p, err := New(t.Type)
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
 	auth, err := AuthFromEnv(t, opts.Getenv)
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
 	tr := &Transport{}
 	if opts.Transport != nil {
 		c := *opts.Transport
 		tr = &c
 	}
-	tr.Auth, tr.DryRun = auth, opts.DryRun
+	tr.Auth, tr.DryRun, tr.Stats = auth, opts.DryRun, Stats{}
 	defer tr.client().CloseIdleConnections()
 	name := t.Name
 	tr.Logf = func(format string, args ...any) {
@@ -314,13 +358,18 @@ func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) e
 	}
 	work, err := os.MkdirTemp("", "packyard-publish-")
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
 	defer os.RemoveAll(work)
-	return p.Publish(ctx, &Job{
-		Target: t, Flavour: opts.Flavour, Dist: opts.Dist, Version: opts.Version, Key: opts.Key,
+	key := opts.Key
+	if key != nil && !opts.Time.IsZero() {
+		key = key.WithTime(opts.Time)
+	}
+	err = p.Publish(ctx, &Job{
+		Target: t, Flavour: opts.Flavour, Dist: opts.Dist, Version: opts.Version, Key: key, Time: opts.Time,
 		Transport: tr, Overwrite: opts.Overwrite, Work: work,
 	})
+	return tr.Stats, err
 }
 
 // AuthFromEnv reads the credentials the target names. A named variable

@@ -72,6 +72,8 @@ type Transport struct {
 	DryRun bool
 	// Logf prints progress; nil prints nothing. It never sees secrets.
 	Logf func(format string, args ...any)
+	// Stats count what the Transport did so far.
+	Stats Stats
 	// sleep waits d or until ctx is done; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -99,6 +101,20 @@ func defaultClient() *http.Client {
 		ResponseHeaderTimeout: 2 * time.Minute,
 		MaxIdleConnsPerHost:   4,
 	}}
+}
+
+// Stats count the work of a Transport, for the publish report: they are
+// how a benchmark or a user sees that a rerun sent no package again.
+type Stats struct {
+	// Requests are the HTTP requests sent, each try of a retried one
+	// counted; for file:// the files read, compared or written.
+	Requests int
+	// Sent is the bytes of the request bodies (each try counted); for
+	// file:// the bytes written.
+	Sent int64
+	// Uploaded counts the files written (in a dry run: that would be),
+	// Unchanged those the remote had already, which were not sent.
+	Uploaded, Unchanged int
 }
 
 // HTTPError is a response that ended a request: a status that is not
@@ -159,6 +175,7 @@ const (
 // Fetch returns the content of the remote file u, or ErrNotFound.
 func (t *Transport) Fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 	if u.Scheme == "file" {
+		t.Stats.Requests++
 		b, err := os.ReadFile(filepath.FromSlash(u.Path))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", u.Redacted(), ErrNotFound)
@@ -182,6 +199,7 @@ func (t *Transport) Fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 // X-Checksum-Sha256, decides most cases), then a GET hashed on the fly.
 func (t *Transport) Compare(ctx context.Context, u *url.URL, d digests) (State, error) {
 	if u.Scheme == "file" {
+		t.Stats.Requests++
 		rd, err := fileDigests(filepath.FromSlash(u.Path))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -236,12 +254,15 @@ func (t *Transport) Compare(ctx context.Context, u *url.URL, d digests) (State, 
 // Put writes the local file to u: into place with a rename for file://,
 // so that readers never see a partial file, and with PUT for http(s).
 func (t *Transport) Put(ctx context.Context, u *url.URL, local string, d digests) error {
+	t.Stats.Uploaded++
 	if t.DryRun {
 		t.logf("would upload %s (%s)", u.Redacted(), size(d.size))
 		return nil
 	}
 	t.logf("upload %s (%s)", u.Redacted(), size(d.size))
 	if u.Scheme == "file" {
+		t.Stats.Requests++
+		t.Stats.Sent += d.size
 		return putFile(filepath.FromSlash(u.Path), local)
 	}
 	resp, err := t.do(ctx, http.MethodPut, u, &body{
@@ -279,6 +300,7 @@ func (t *Transport) Upload(ctx context.Context, u *url.URL, local string, policy
 	}
 	switch {
 	case st == Same:
+		t.Stats.Unchanged++
 		t.logf("unchanged %s", u.Redacted())
 		return st, nil
 	case st == Different && policy == Immutable && !overwrite:
@@ -430,6 +452,8 @@ func (t *Transport) send(ctx context.Context, method string, u *url.URL, b *body
 		req.SetBasicAuth(t.Auth.Username, t.Auth.Password)
 	}
 	req.Header.Set("User-Agent", "packyard-publish")
+	t.Stats.Requests++
+	t.Stats.Sent += req.ContentLength
 	return t.client().Do(req)
 }
 

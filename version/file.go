@@ -47,6 +47,10 @@ func ReadFile(dir string) (Version, error) {
 	return parseFile(name, data)
 }
 
+// ParseFile parses the contents of a .version file read from elsewhere
+// than a directory (a source tarball); name is used in errors.
+func ParseFile(name string, data []byte) (Version, error) { return parseFile(name, data) }
+
 // parseFile parses the contents of a .version file; name is used in errors.
 func parseFile(name string, data []byte) (Version, error) {
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
