@@ -166,6 +166,7 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 	// Merge every index of the suite; only ours changes.
 	current := true
 	var indexes []string
+	remoteSHA := map[string]string{} // pool path -> the SHA256 an index gives it
 	for c := range comps {
 		for a := range archs {
 			rel := fmt.Sprintf("%s/%s/binary-%s/Packages", dists, c, a)
@@ -174,6 +175,9 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 				return err
 			}
 			merged := parseStanzas(old)
+			for _, st := range merged {
+				remoteSHA[st.field("Filename")] = st.field("SHA256")
+			}
 			if c == comp {
 				merged, err = mergePackages(merged, newStanzas, a, ours, &current)
 				if err != nil {
@@ -188,6 +192,9 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 				return err
 			}
 		}
+	}
+	for i, u := range ups {
+		ups[i].listed = remoteSHA[u.rel]
 	}
 	if current {
 		if _, err := j.uploadAll(ctx, ups); err != nil {

@@ -199,6 +199,9 @@ type upload struct {
 	rel    string
 	local  string
 	policy Policy
+	// listed is the sha256 the remote index gives the file, if any (see
+	// Transport.UploadListed).
+	listed string
 }
 
 // uploadAll sends the files in order, stopping at the first failure, and
@@ -206,7 +209,7 @@ type upload struct {
 func (j *Job) uploadAll(ctx context.Context, files []upload) (int, error) {
 	sent := 0
 	for _, f := range files {
-		st, err := j.Transport.Upload(ctx, At(f.base, f.rel), f.local, f.policy, j.Overwrite)
+		st, err := j.Transport.UploadListed(ctx, At(f.base, f.rel), f.local, f.policy, j.Overwrite, f.listed)
 		if err != nil {
 			return sent, err
 		}

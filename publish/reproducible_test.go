@@ -160,3 +160,69 @@ func signatureTime(t *testing.T, signed []byte) time.Time {
 	}
 	return sig.CreationTime
 }
+
+// TestRerunReadsNoPackage publishes a release to nginx with each type
+// that keeps an index, then again: the second run uploads nothing and
+// downloads no package to compare it (the remote index lists it with its
+// checksum, and a HEAD finds it with its size); it reads the indexes.
+func TestRerunReadsNoPackage(t *testing.T) {
+	packtest.Need(t, "createrepo_c", "dpkg-scanpackages", "apt-ftparchive")
+	ctx := context.Background()
+	srv := startNginx(t)
+	counter := startFaultyProxy(t, srv.URL, 0)
+	gpg := packtest.GPGKey(t, "repo-pass")
+	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := release(t, "0.26.0acme", &gpg)
+	tests := []struct {
+		typ, dist string
+		target    buildspec.PublishTarget
+	}{
+		{buildspec.PublishHTTP, dist, buildspec.PublishTarget{URL: counter.URL + "files/{{version}}"}},
+		{buildspec.PublishYum, dist, buildspec.PublishTarget{URL: counter.URL + "el/{{dist}}", Packages: []string{"el8_64"}}},
+		{buildspec.PublishApt, dist, buildspec.PublishTarget{URL: counter.URL + "debian", Packages: []string{"bookworm_64"}, Suite: "bookworm", Component: "main"}},
+		{buildspec.PublishRudder, rudderRelease(t, "0.26.0acme"), buildspec.PublishTarget{URL: counter.URL + "plugins", Channel: "release"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			target := tt.target
+			target.Name, target.Type, target.UsernameEnv, target.PasswordEnv = tt.typ, tt.typ, "U", "P"
+			fl := testFlavour(&target)
+			fl.Packages = append(fl.Packages, &buildspec.Package{Name: "rudder", Template: "rudder/plugin",
+				Properties: map[string]string{"rudder_version": "8.1.0"}})
+			publish := func() Stats {
+				t.Helper()
+				rep, err := Publish(ctx, Options{
+					Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: fl, Dist: tt.dist, Version: "0.26.0acme", Key: key,
+					Getenv:    func(k string) string { return map[string]string{"U": srv.User, "P": srv.Pass}[k] },
+					Logf:      t.Logf,
+					Transport: &Transport{Backoff: 1, MaxBackoff: 1},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rep.Targets[0].Stats
+			}
+			if s := publish(); s.Uploaded == 0 || s.Sent == 0 {
+				t.Fatalf("the first publish uploaded nothing: %+v", s)
+			}
+			n := len(counter.getsSince(0))
+			s := publish()
+			if s.Uploaded != 0 || s.Sent != 0 || s.Unchanged == 0 {
+				t.Errorf("the rerun: %+v, want nothing uploaded and files unchanged", s)
+			}
+			gets := counter.getsSince(n)
+			for _, p := range gets {
+				if strings.HasSuffix(p, ".rpm") || strings.HasSuffix(p, ".deb") || strings.HasSuffix(p, ".rpkg") ||
+					strings.HasSuffix(p, ".tar.gz") {
+					t.Errorf("the rerun downloaded the package %s", p)
+				}
+			}
+			if len(gets) == 0 {
+				t.Error("the rerun read no index")
+			}
+		})
+	}
+}

@@ -251,6 +251,31 @@ func (t *Transport) Compare(ctx context.Context, u *url.URL, d digests) (State, 
 	return Different, nil
 }
 
+// present returns Same when a HEAD finds the remote file u with the size
+// of the local file whose digests are d (or a server's X-Checksum-Sha256
+// equal to its sha256), and Missing otherwise, for Compare to decide.
+func (t *Transport) present(ctx context.Context, u *url.URL, d digests) (State, error) {
+	resp, err := t.do(ctx, http.MethodHead, u, nil)
+	var he *HTTPError
+	switch {
+	case errors.Is(err, ErrNotFound), errors.As(err, &he) && he.Status == http.StatusMethodNotAllowed:
+		return Missing, nil
+	case err != nil:
+		return 0, err
+	}
+	resp.Body.Close()
+	if sum := resp.Header.Get("X-Checksum-Sha256"); len(sum) == 64 {
+		if strings.EqualFold(sum, d.sha256) {
+			return Same, nil
+		}
+		return Missing, nil
+	}
+	if resp.ContentLength == d.size {
+		return Same, nil
+	}
+	return Missing, nil
+}
+
 // Put writes the local file to u: into place with a rename for file://,
 // so that readers never see a partial file, and with PUT for http(s).
 func (t *Transport) Put(ctx context.Context, u *url.URL, local string, d digests) error {
@@ -290,13 +315,30 @@ const (
 // A different remote file is replaced when policy is Replace or
 // overwrite is set, and is otherwise an ErrConflict.
 func (t *Transport) Upload(ctx context.Context, u *url.URL, local string, policy Policy, overwrite bool) (State, error) {
+	return t.UploadListed(ctx, u, local, policy, overwrite, "")
+}
+
+// UploadListed is Upload for a file that the remote repository's index
+// lists with the sha256 listed: when that is the local file's, a remote
+// file of the same size, which a HEAD says, is taken as the same without
+// being downloaded and hashed, so that a rerun reads the indexes and no
+// package. Otherwise, or when the remote file's size differs or it is
+// missing, the file is compared and sent as by Upload.
+func (t *Transport) UploadListed(ctx context.Context, u *url.URL, local string, policy Policy, overwrite bool, listed string) (State, error) {
 	d, err := fileDigests(local)
 	if err != nil {
 		return 0, err
 	}
-	st, err := t.Compare(ctx, u, d)
-	if err != nil {
-		return 0, err
+	st := Missing
+	if strings.EqualFold(listed, d.sha256) && u.Scheme != "file" {
+		if st, err = t.present(ctx, u, d); err != nil {
+			return 0, err
+		}
+	}
+	if st != Same {
+		if st, err = t.Compare(ctx, u, d); err != nil {
+			return 0, err
+		}
 	}
 	switch {
 	case st == Same:

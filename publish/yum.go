@@ -144,7 +144,11 @@ func publishYumRepo(ctx context.Context, j *Job, r *yumRepo, dir string) error {
 				return err
 			}
 		}
-		ups = append(ups, upload{base: base, rel: name, local: f.Local(j.Dist), policy: Immutable})
+		var sum string
+		if ok && p.Checksum.Type == "sha256" {
+			sum = p.Checksum.Value
+		}
+		ups = append(ups, upload{base: base, rel: name, local: f.Local(j.Dist), policy: Immutable, listed: sum})
 	}
 	if current {
 		// Every rpm is in the index already: make sure the files are
