@@ -200,6 +200,12 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 		if _, err := j.uploadAll(ctx, ups); err != nil {
 			return err
 		}
+		if release != nil {
+			if _, err := repairSignatures(ctx, j, r.base, release, dir,
+				signature{rel: dists + "/Release.gpg"}, signature{rel: dists + "/InRelease", clear: true}); err != nil {
+				return err
+			}
+		}
 		j.logf("%s%s is up to date", r.base.Redacted(), dists)
 		return nil
 	}

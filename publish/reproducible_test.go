@@ -226,3 +226,104 @@ func TestRerunReadsNoPackage(t *testing.T) {
 		})
 	}
 }
+
+// TestRerunRepairsSignatures breaks the signatures of published indexes
+// the way a run that failed between uploading an index and its signature
+// leaves them (missing, or the previous index's), and reruns the
+// publish: the rerun, which finds every package listed, must sign the
+// index again, and the next rerun upload nothing.
+func TestRerunRepairsSignatures(t *testing.T) {
+	packtest.Need(t, "createrepo_c", "dpkg-scanpackages", "apt-ftparchive")
+	ctx := context.Background()
+	gpg := packtest.GPGKey(t, "repo-pass")
+	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dist := release(t, "0.26.0acme", &gpg)
+	rudderDist := rudderRelease(t, "0.26.0acme")
+	stale := func(t *testing.T, dir, index, sig string, clear bool) {
+		var b bytes.Buffer
+		f := key.DetachArmored
+		if clear {
+			f = key.Clearsign
+		}
+		if err := f(strings.NewReader("the previous index\n"), &b); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, sig), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	missing := func(t *testing.T, dir, index, sig string, clear bool) {
+		if err := os.Remove(filepath.Join(dir, sig)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, typ, dist, index string
+		target                 buildspec.PublishTarget
+		sigs                   []string // the first detached; an InRelease is clear-signed
+		breakSig               func(t *testing.T, dir, index, sig string, clear bool)
+	}{
+		{"yum, missing", buildspec.PublishYum, dist, "repodata/repomd.xml", buildspec.PublishTarget{Packages: []string{"el8_64"}},
+			[]string{"repodata/repomd.xml.asc"}, missing},
+		{"yum, stale", buildspec.PublishYum, dist, "repodata/repomd.xml", buildspec.PublishTarget{Packages: []string{"el8_64"}},
+			[]string{"repodata/repomd.xml.asc"}, stale},
+		{"apt, missing", buildspec.PublishApt, dist, "dists/bookworm/Release",
+			buildspec.PublishTarget{Packages: []string{"bookworm_64"}, Suite: "bookworm", Component: "main"},
+			[]string{"dists/bookworm/Release.gpg", "dists/bookworm/InRelease"}, missing},
+		{"apt, stale", buildspec.PublishApt, dist, "dists/bookworm/Release",
+			buildspec.PublishTarget{Packages: []string{"bookworm_64"}, Suite: "bookworm", Component: "main"},
+			[]string{"dists/bookworm/Release.gpg", "dists/bookworm/InRelease"}, stale},
+		{"rudder, stale", buildspec.PublishRudder, rudderDist, "8.1/backplane/release/SHA512SUMS",
+			buildspec.PublishTarget{Channel: "release"}, []string{"8.1/backplane/release/SHA512SUMS.asc"}, stale},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := tt.target
+			target.Name, target.Type, target.URL = tt.typ, tt.typ, "file://"+dir
+			fl := testFlavour(&target)
+			fl.Packages = append(fl.Packages, &buildspec.Package{Name: "rudder", Template: "rudder/plugin",
+				Properties: map[string]string{"rudder_version": "8.1.0"}})
+			publish := func() Stats {
+				t.Helper()
+				rep, err := Publish(ctx, Options{Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: fl, Dist: tt.dist,
+					Version: "0.26.0acme", Key: key, Time: time.Now(), Logf: t.Logf})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rep.Targets[0].Stats
+			}
+			publish()
+			for _, sig := range tt.sigs {
+				tt.breakSig(t, dir, tt.index, sig, strings.HasSuffix(sig, "InRelease"))
+			}
+			if s := publish(); s.Uploaded != len(tt.sigs) {
+				t.Errorf("the rerun uploaded %d files, want the %d signatures", s.Uploaded, len(tt.sigs))
+			}
+			index, err := os.ReadFile(filepath.Join(dir, tt.index))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sig := range tt.sigs {
+				b, err := os.ReadFile(filepath.Join(dir, sig))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.HasSuffix(sig, "InRelease") {
+					err = key.VerifyClearsigned(b, index)
+				} else {
+					err = key.Verify(index, b)
+				}
+				if err != nil {
+					t.Errorf("%s after the rerun: %v", sig, err)
+				}
+			}
+			if s := publish(); s.Uploaded != 0 {
+				t.Errorf("the next rerun uploaded %d files", s.Uploaded)
+			}
+		})
+	}
+}

@@ -189,6 +189,9 @@ func publishRudderDir(ctx context.Context, j *Job, base *url.URL, d *rudderDir, 
 		if _, err := j.uploadAll(ctx, ups); err != nil {
 			return err
 		}
+		if _, err := repairSignatures(ctx, j, base, sums, local, signature{rel: sumsRel + ".asc"}); err != nil {
+			return err
+		}
 		j.logf("%s%s is up to date", base.Redacted(), d.dir)
 		return nil
 	}

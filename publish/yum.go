@@ -152,9 +152,27 @@ func publishYumRepo(ctx context.Context, j *Job, r *yumRepo, dir string) error {
 	}
 	if current {
 		// Every rpm is in the index already: make sure the files are
-		// there too, and leave the index alone.
+		// there too, and the signature, and leave the index alone.
 		if _, err := j.uploadAll(ctx, ups); err != nil {
 			return err
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+		if err != nil {
+			return err
+		}
+		resigned, err := repairSignatures(ctx, j, base, raw, dir, signature{rel: "repodata/repomd.xml.asc"})
+		if err != nil {
+			return err
+		}
+		if resigned {
+			// The signature may be by another key than the one published.
+			keyFile := filepath.Join(dir, "repomd.xml.key")
+			if err := exportKey(j, keyFile); err != nil {
+				return err
+			}
+			if _, err := j.uploadAll(ctx, []upload{{base: base, rel: "repodata/repomd.xml.key", local: keyFile, policy: Replace}}); err != nil {
+				return err
+			}
 		}
 		j.logf("%s is up to date", base.Redacted())
 		return nil
