@@ -9,7 +9,10 @@
 // and never sends a file the remote already has. A Publisher uploads the
 // artifacts first and the indexes and their signatures last, so that an
 // index never names a file that is not there yet; a run that changes
-// nothing uploads nothing.
+// nothing uploads nothing, and reads the indexes rather than the
+// packages. Indexes are dated and signed as of the release's time, so
+// that the same release gives the same bytes. Publish returns a Report of
+// the requests and bytes each target took.
 package publish
 
 import (
