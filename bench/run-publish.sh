@@ -16,7 +16,7 @@
 # Usage: bench/run-publish.sh
 #
 # Needs: go, nginx (nginx-light), aptly, createrepo_c, dpkg-scanpackages,
-# apt-ftparchive, gpg, python3 (for free ports), and what the example's
+# apt-ftparchive, gpg, and what the example's
 # build needs. Everything is written under one temporary directory, removed
 # on exit, and the servers listen on 127.0.0.1 only and are stopped on
 # exit. Not part of go test.
@@ -24,7 +24,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-for tool in go nginx aptly createrepo_c dpkg-scanpackages apt-ftparchive gpg python3; do
+for tool in go nginx aptly createrepo_c dpkg-scanpackages apt-ftparchive gpg; do
 	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
 		echo "$0: $tool not found" >&2
 		exit 2
@@ -42,9 +42,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port prints a TCP port free on 127.0.0.1 now.
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on now,
+# from 20000-39999 (clear of the ports other tools here use).
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "$0: no free port found" >&2
+	exit 1
 }
 
 # wait_port PORT: until something listens there (10 s at most).
