@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/internal/fsutil"
@@ -165,6 +166,7 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 	// Merge every index of the suite; only ours changes.
 	current := true
 	var indexes []string
+	remoteSHA := map[string]string{} // pool path -> the SHA256 an index gives it
 	for c := range comps {
 		for a := range archs {
 			rel := fmt.Sprintf("%s/%s/binary-%s/Packages", dists, c, a)
@@ -173,6 +175,9 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 				return err
 			}
 			merged := parseStanzas(old)
+			for _, st := range merged {
+				remoteSHA[st.field("Filename")] = st.field("SHA256")
+			}
 			if c == comp {
 				merged, err = mergePackages(merged, newStanzas, a, ours, &current)
 				if err != nil {
@@ -188,9 +193,18 @@ func publishAptRepo(ctx context.Context, j *Job, r *aptRepo, dir string) error {
 			}
 		}
 	}
+	for i, u := range ups {
+		ups[i].listed = remoteSHA[u.rel]
+	}
 	if current {
 		if _, err := j.uploadAll(ctx, ups); err != nil {
 			return err
+		}
+		if release != nil {
+			if _, err := repairSignatures(ctx, j, r.base, release, dir,
+				signature{rel: dists + "/Release.gpg"}, signature{rel: dists + "/InRelease", clear: true}); err != nil {
+				return err
+			}
 		}
 		j.logf("%s%s is up to date", r.base.Redacted(), dists)
 		return nil
@@ -296,8 +310,12 @@ func aptRelease(ctx context.Context, j *Job, dir, suite string, archs, comps []s
 		"-o", "APT::FTPArchive::Release::Codename=" + suite,
 		"-o", "APT::FTPArchive::Release::Architectures=" + strings.Join(archs, " "),
 		"-o", "APT::FTPArchive::Release::Components=" + strings.Join(comps, " "),
-		"release", "dists/" + suite,
 	}
+	if !j.Time.IsZero() {
+		// apt-ftparchive dates Release with the time of the run otherwise.
+		args = append(args, "-o", "APT::FTPArchive::Release::Date="+j.Time.UTC().Format(time.RFC1123Z))
+	}
+	args = append(args, "release", "dists/"+suite)
 	cmd := exec.CommandContext(ctx, "apt-ftparchive", args...)
 	cmd.Dir, cmd.Env = dir, j.Env
 	var stderr bytes.Buffer

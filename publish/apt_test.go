@@ -38,12 +38,13 @@ func TestAptGet(t *testing.T) {
 	var log []string
 	publish := func(dist, v string) error {
 		log = nil
-		return Publish(ctx, Options{
+		_, err := Publish(ctx, Options{
 			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: fl, Dist: dist, Version: v, Key: key,
 			Getenv:    func(k string) string { return env[k] },
 			Logf:      func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)); t.Logf(f, a...) },
 			Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 		})
+		return err
 	}
 	// The suite has an arm64 index already, gzipped only, listing another
 	// package: it must stay, and Release must match the files served.

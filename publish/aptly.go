@@ -86,6 +86,7 @@ func publishAptly(ctx context.Context, j *Job, api *url.URL, suite string, files
 		case len(found) == 0:
 			send = append(send, f)
 		case found[0].SHA256 == f.SHA256:
+			j.Transport.Stats.Unchanged++
 			j.logf("unchanged %s in aptly repo %s", name, j.Target.Repo)
 		case j.Overwrite:
 			send = append(send, f)
@@ -101,10 +102,18 @@ func publishAptly(ctx context.Context, j *Job, api *url.URL, suite string, files
 		if err != nil {
 			return err
 		}
-		j.logf("upload %d deb(s) to %s (%s)", len(send), At(api, "api/files/"+dir).Redacted(), size(int64(len(body))))
+		verb := "upload"
+		if j.Transport.DryRun {
+			verb = "would upload"
+		}
+		for _, f := range send {
+			j.logf("%s %s (%s)", verb, path.Base(f.Path), size(f.Size))
+		}
+		j.logf("%s %d deb(s) to %s (%s)", verb, len(send), At(api, "api/files/"+dir).Redacted(), size(int64(len(body))))
 		if _, err := j.Transport.Call(ctx, http.MethodPost, At(api, "api/files/"+dir), contentType, body); err != nil {
 			return err
 		}
+		j.Transport.Stats.Uploaded += len(send)
 		add := At(api, "api/repos/"+repo+"/file/"+dir)
 		if j.Overwrite {
 			add.RawQuery = "forceReplace=1"

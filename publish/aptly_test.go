@@ -77,11 +77,12 @@ func TestAptlyAPI(t *testing.T) {
 	var log []string
 	publish := func(dist string, overwrite bool) error {
 		log = nil
-		return Publish(ctx, Options{
+		_, err := Publish(ctx, Options{
 			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: fl, Dist: dist, Version: "x", Overwrite: overwrite,
 			Logf:      func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)); t.Logf(f, a...) },
 			Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 		})
+		return err
 	}
 	if err := publish(release(t, "0.26.0acme", nil), false); err != nil {
 		t.Fatal(err)

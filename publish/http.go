@@ -2,11 +2,15 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/packyard/packyard/pack/checksums"
 )
 
 // HTTP publishes every file of dist under the target's URL, keeping
@@ -49,9 +53,26 @@ func (HTTP) Publish(ctx context.Context, j *Job) error {
 		}
 		return files[a] < files[b]
 	})
+	// A remote SHA256SUMS (uploaded after the files it lists) says which
+	// files are there already, so that a rerun downloads none to hash it.
+	remote, err := fetchOr(ctx, j, At(base, checksums.SumsFile), nil)
+	if err != nil {
+		return err
+	}
+	remoteSHA := map[string]string{}
+	for _, line := range strings.Split(string(remote), "\n") {
+		if sum, name, ok := strings.Cut(line, "  "); ok {
+			remoteSHA[name] = sum
+		}
+	}
+	if remote != nil {
+		// SHA256SUMS itself was just read: no need to read it again.
+		sum := sha256.Sum256(remote)
+		remoteSHA[checksums.SumsFile] = hex.EncodeToString(sum[:])
+	}
 	var ups []upload
 	for _, f := range files {
-		ups = append(ups, upload{base: base, rel: f, local: filepath.Join(j.Dist, filepath.FromSlash(f)), policy: Immutable})
+		ups = append(ups, upload{base: base, rel: f, local: filepath.Join(j.Dist, filepath.FromSlash(f)), policy: Immutable, listed: remoteSHA[f]})
 	}
 	sent, err := j.uploadAll(ctx, ups)
 	if err != nil {

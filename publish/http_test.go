@@ -27,12 +27,13 @@ func TestHTTPPublish(t *testing.T) {
 	var log []string
 	publish := func(dist string, dry bool, getenv func(string) string) error {
 		log = nil
-		return Publish(ctx, Options{
+		_, err := Publish(ctx, Options{
 			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: fl, Dist: dist, Version: "0.26.0acme",
 			DryRun: dry, Getenv: getenv,
 			Logf:      func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)) },
 			Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 		})
+		return err
 	}
 	env := func(k string) string { return map[string]string{"U": srv.User, "P": srv.Pass}[k] }
 	dist := release(t, "0.26.0acme", nil)

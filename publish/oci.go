@@ -1,9 +1,7 @@
 package publish
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/pem"
 	"errors"
@@ -11,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -83,12 +80,14 @@ func (OCI) Publish(ctx context.Context, j *Job) error {
 				return fmt.Errorf("%s: %w", ref, err)
 			case desc.Digest == dg:
 				j.logf("unchanged %s", ref)
+				j.Transport.Stats.Unchanged++
 				continue
 			case release && !j.Overwrite:
 				return fmt.Errorf("%s holds %s, not this release's %s (%w; --overwrite replaces it)", ref, desc.Digest, dg, ErrConflict)
 			}
 			if j.Transport.DryRun {
 				j.logf("would push %s to %s", dg, ref)
+				j.Transport.Stats.Uploaded++
 				continue
 			}
 			if !pushed {
@@ -101,9 +100,11 @@ func (OCI) Publish(ctx context.Context, j *Job) error {
 				return fmt.Errorf("push %s: %w", ref, err)
 			}
 			j.logf("pushed %s", ref)
+			j.Transport.Stats.Uploaded++
 		}
 	}
-	j.logf("image %s: %d requests, %s sent", j.Target.Image, counter.requests.Load(), size(counter.sent.Load()))
+	j.Transport.Stats.Requests += int(counter.requests.Load())
+	j.Transport.Stats.Sent += counter.sent.Load()
 	return nil
 }
 
@@ -260,58 +261,19 @@ func layoutImage(idx v1.ImageIndex, p oci.Platform) (v1.Image, error) {
 	return nil, fmt.Errorf("no %s image in the layout (it has %s)", p, strings.Join(seen, ", "))
 }
 
-// releaseStamp reads the commit and time of the release from the .version
+// releaseStamp is the commit and time of the release, from the .version
 // file of its source tarball, so that an image built from a dist, on any
 // machine, carries what the packages carry.
 func (j *Job) releaseStamp() (version.Version, error) {
-	m, err := j.Manifest()
+	st, err := DistStamp(j.Dist, j.Flavour.Product, j.Version)
 	if err != nil {
 		return version.Version{}, err
 	}
-	for _, e := range m.Artifacts {
-		if e.Stage != "source" || !strings.HasSuffix(e.Path, ".tar.gz") {
-			continue
-		}
-		file := filepath.Join(j.Dist, filepath.FromSlash(e.Path))
-		data, err := readTarGzFile(file, path.Join(strings.TrimSuffix(path.Base(e.Path), ".tar.gz"), version.FileName))
-		if err != nil {
-			return version.Version{}, fmt.Errorf("%s: %w", file, err)
-		}
-		v, err := version.ParseFile(file+":"+version.FileName, data)
-		if err != nil {
-			return version.Version{}, err
-		}
-		if v.Time.IsZero() {
-			return version.Version{}, fmt.Errorf("%s: its %s has no time: the image's times come from it", file, version.FileName)
-		}
-		return v, nil
+	if st.Time.IsZero() {
+		return version.Version{}, fmt.Errorf("no %s with a time in %s's source tarball %s-%s.tar.gz: the image's commit and time come from it",
+			version.FileName, j.Dist, j.Flavour.Product, j.Version)
 	}
-	return version.Version{}, fmt.Errorf("no source tarball in %s: the image's commit and time come from its %s", j.Dist, version.FileName)
-}
-
-func readTarGzFile(file, member string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil, fmt.Errorf("no %s in it", member)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if path.Clean(h.Name) == member {
-			return io.ReadAll(io.LimitReader(tr, 1<<16))
-		}
-	}
+	return st, nil
 }
 
 // caCerts is the bundle the image gets: the Mozilla roots that

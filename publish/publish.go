@@ -9,7 +9,10 @@
 // and never sends a file the remote already has. A Publisher uploads the
 // artifacts first and the indexes and their signatures last, so that an
 // index never names a file that is not there yet; a run that changes
-// nothing uploads nothing.
+// nothing uploads nothing, and reads the indexes rather than the
+// packages. Indexes are dated and signed as of the release's time, so
+// that the same release gives the same bytes. Publish returns a Report of
+// the requests and bytes each target took.
 package publish
 
 import (
@@ -23,6 +26,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack/checksums"
@@ -70,7 +74,11 @@ type Job struct {
 	// Version is the product version, for {{version}} in URLs.
 	Version string
 	// Key signs the repository indexes; nil publishes them unsigned.
+	// It signs as of Time when that is set.
 	Key *sign.Key
+	// Time is the release's time (SOURCE_DATE_EPOCH), the date written
+	// into the indexes; zero means now.
+	Time time.Time
 	// Transport talks to the target, with its credentials.
 	Transport *Transport
 	// Overwrite replaces a remote package whose content differs.
@@ -200,6 +208,9 @@ type upload struct {
 	rel    string
 	local  string
 	policy Policy
+	// listed is the sha256 the remote index gives the file, if any (see
+	// Transport.UploadListed).
+	listed string
 }
 
 // uploadAll sends the files in order, stopping at the first failure, and
@@ -207,7 +218,7 @@ type upload struct {
 func (j *Job) uploadAll(ctx context.Context, files []upload) (int, error) {
 	sent := 0
 	for _, f := range files {
-		st, err := j.Transport.Upload(ctx, At(f.base, f.rel), f.local, f.policy, j.Overwrite)
+		st, err := j.Transport.UploadListed(ctx, At(f.base, f.rel), f.local, f.policy, j.Overwrite, f.listed)
 		if err != nil {
 			return sent, err
 		}
@@ -227,6 +238,11 @@ type Options struct {
 	Dist    string
 	Version string
 	Key     *sign.Key
+	// Time is the release's time (SOURCE_DATE_EPOCH, as packyard build
+	// used it). The indexes are dated and signed as of it, so that
+	// publishing the same release into the same repository state gives
+	// the same bytes; zero means now.
+	Time time.Time
 	// DryRun reads the remote repositories and prints what would be
 	// written, writing nothing.
 	DryRun    bool
@@ -243,30 +259,64 @@ type Options struct {
 	OCIBase string
 }
 
+// Report is what a publish did: one entry per target, in the order they
+// were published; a target that failed is the last.
+type Report struct {
+	DryRun  bool
+	Targets []TargetReport
+}
+
+// TargetReport is what the publish to one target did.
+type TargetReport struct {
+	Name, Type string
+	Stats
+	Elapsed time.Duration
+	Err     error
+}
+
 // Publish publishes the release in opts.Dist to each selected target in
-// turn, stopping at the first that fails.
-func Publish(ctx context.Context, opts Options) error {
-	targets, err := Select(opts.Spec.File, opts.Flavour, opts.Targets)
+// turn, stopping at the first that fails. The report lists the targets
+// published so far, also when err is not nil.
+func Publish(ctx context.Context, opts Options) (*Report, error) {
+	rep := &Report{DryRun: opts.DryRun}
+	targets, err := Check(opts.Spec, opts.Flavour, opts.Targets, opts.Getenv)
 	if err != nil {
-		return err
+		return rep, err
 	}
-	// Every target must be publishable before the first upload, rather
-	// than a run that stops half way at an unimplemented type or a
-	// missing password.
+	for _, t := range targets {
+		start := time.Now()
+		stats, err := publishOne(ctx, opts, t)
+		if err != nil {
+			err = fmt.Errorf("publish target %s (%s): %w", t.Name, t.Type, err)
+		}
+		rep.Targets = append(rep.Targets, TargetReport{Name: t.Name, Type: t.Type, Stats: stats, Elapsed: time.Since(start), Err: err})
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// Check returns the targets called names (all when names is empty) once
+// every one of them can be published: its type is implemented and the
+// variables it names for its credentials are set. Publish checks this
+// before the first upload, rather than stop half way at an unimplemented
+// type or a missing password; packyard build --publish checks it before
+// building.
+func Check(spec *buildspec.Spec, fl *buildspec.Flavour, names []string, getenv func(string) string) ([]*buildspec.PublishTarget, error) {
+	targets, err := Select(spec.File, fl, names)
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range targets {
 		if _, err := New(t.Type); err != nil {
-			return fmt.Errorf("publish target %s: %w", t.Name, err)
+			return nil, fmt.Errorf("publish target %s: %w", t.Name, err)
 		}
-		if _, err := AuthFromEnv(t, opts.Getenv); err != nil {
-			return fmt.Errorf("publish target %s: %w", t.Name, err)
-		}
-	}
-	for _, t := range targets {
-		if err := publishOne(ctx, opts, t); err != nil {
-			return fmt.Errorf("publish target %s (%s): %w", t.Name, t.Type, err)
+		if _, err := AuthFromEnv(t, getenv); err != nil {
+			return nil, fmt.Errorf("publish target %s: %w", t.Name, err)
 		}
 	}
-	return nil
+	return targets, nil
 }
 
 // Select returns the targets called names, all when names is empty
@@ -275,21 +325,21 @@ func Select(file string, fl *buildspec.Flavour, names []string) ([]*buildspec.Pu
 	return buildspec.SelectPublish(file, fl, names)
 }
 
-func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) error {
+func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) (Stats, error) {
 	p, err := New(t.Type)
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
 	auth, err := AuthFromEnv(t, opts.Getenv)
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
 	tr := &Transport{}
 	if opts.Transport != nil {
 		c := *opts.Transport
 		tr = &c
 	}
-	tr.Auth, tr.DryRun = auth, opts.DryRun
+	tr.Auth, tr.DryRun, tr.Stats = auth, opts.DryRun, Stats{}
 	defer tr.client().CloseIdleConnections()
 	name := t.Name
 	tr.Logf = func(format string, args ...any) {
@@ -299,14 +349,19 @@ func publishOne(ctx context.Context, opts Options, t *buildspec.PublishTarget) e
 	}
 	work, err := os.MkdirTemp("", "packyard-publish-")
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
 	defer os.RemoveAll(work)
-	return p.Publish(ctx, &Job{
-		Target: t, Flavour: opts.Flavour, Dist: opts.Dist, Version: opts.Version, Key: opts.Key,
+	key := opts.Key
+	if key != nil && !opts.Time.IsZero() {
+		key = key.WithTime(opts.Time)
+	}
+	err = p.Publish(ctx, &Job{
+		Target: t, Flavour: opts.Flavour, Dist: opts.Dist, Version: opts.Version, Key: key, Time: opts.Time,
 		Transport: tr, Overwrite: opts.Overwrite, Work: work,
 		Getenv: opts.Getenv, OCIBase: opts.OCIBase,
 	})
+	return tr.Stats, err
 }
 
 // AuthFromEnv reads the credentials the target names. A named variable

@@ -174,14 +174,22 @@ func publishRudderDir(ctx context.Context, j *Job, base *url.URL, d *rudderDir, 
 			current = false
 		}
 		line := p.sha512 + "  " + name
-		if sumLines[name] != line {
+		// SHA512SUMS lists the file with the local file's sha512: as good
+		// as listing its sha256 (which Packages checked against the file).
+		var sum string
+		if sumLines[name] == line {
+			sum = p.file.SHA256
+		} else {
 			current = false
 		}
 		sumLines[name] = line
-		ups = append(ups, upload{base: base, rel: d.dir + "/" + name, local: p.file.Local(j.Dist), policy: Immutable})
+		ups = append(ups, upload{base: base, rel: d.dir + "/" + name, local: p.file.Local(j.Dist), policy: Immutable, listed: sum})
 	}
 	if current {
 		if _, err := j.uploadAll(ctx, ups); err != nil {
+			return err
+		}
+		if _, err := repairSignatures(ctx, j, base, sums, local, signature{rel: sumsRel + ".asc"}); err != nil {
 			return err
 		}
 		j.logf("%s%s is up to date", base.Redacted(), d.dir)

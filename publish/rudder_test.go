@@ -60,12 +60,13 @@ func TestRudderRepository(t *testing.T) {
 	var log []string
 	publish := func(dist string) error {
 		log = nil
-		return Publish(ctx, Options{
+		_, err := Publish(ctx, Options{
 			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: fl, Dist: dist, Version: "x", Key: key,
 			Getenv:    func(k string) string { return map[string]string{"U": srv.User, "P": srv.Pass}[k] },
 			Logf:      func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)); t.Logf(f, a...) },
 			Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 		})
+		return err
 	}
 	// Someone else's plugin is in the index already.
 	foreign := `{"name":"rudder-plugin-other","version":"8.1.0-1.0","path":"./8.1/other/release/rudder-plugin-other-8.1.0-1.0.rpkg"}`

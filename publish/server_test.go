@@ -35,6 +35,8 @@ type faultyProxy struct {
 	// methods counts the requests by method, as they arrive (nginx's
 	// access log is written after the response, too late to count).
 	methods map[string]int
+	// gets are the paths of the GET requests, in order.
+	gets []string
 }
 
 func startFaultyProxy(t *testing.T, target string, rate float64) *faultyProxy {
@@ -53,6 +55,9 @@ func startFaultyProxy(t *testing.T, target string, rate float64) *faultyProxy {
 		p.mu.Lock()
 		p.total++
 		p.methods[r.Method]++
+		if r.Method == http.MethodGet {
+			p.gets = append(p.gets, r.URL.Path)
+		}
 		roll, kind := p.rnd.Float64(), p.rnd.IntN(2)
 		fail := roll < p.rate
 		if fail {
@@ -99,4 +104,11 @@ func (p *faultyProxy) requests(method string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.methods[method]
+}
+
+// getsSince returns the paths of the GET requests after the first n.
+func (p *faultyProxy) getsSince(n int) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.gets[min(n, len(p.gets)):]...)
 }

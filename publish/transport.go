@@ -72,6 +72,8 @@ type Transport struct {
 	DryRun bool
 	// Logf prints progress; nil prints nothing. It never sees secrets.
 	Logf func(format string, args ...any)
+	// Stats count what the Transport did so far.
+	Stats Stats
 	// sleep waits d or until ctx is done; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -99,6 +101,20 @@ func defaultClient() *http.Client {
 		ResponseHeaderTimeout: 2 * time.Minute,
 		MaxIdleConnsPerHost:   4,
 	}}
+}
+
+// Stats count the work of a Transport, for the publish report: they are
+// how a benchmark or a user sees that a rerun sent no package again.
+type Stats struct {
+	// Requests are the HTTP requests sent, each try of a retried one
+	// counted; for file:// the files read, compared or written.
+	Requests int
+	// Sent is the bytes of the request bodies (each try counted); for
+	// file:// the bytes written.
+	Sent int64
+	// Uploaded counts the files written (in a dry run: that would be),
+	// Unchanged those the remote had already, which were not sent.
+	Uploaded, Unchanged int
 }
 
 // HTTPError is a response that ended a request: a status that is not
@@ -159,6 +175,7 @@ const (
 // Fetch returns the content of the remote file u, or ErrNotFound.
 func (t *Transport) Fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 	if u.Scheme == "file" {
+		t.Stats.Requests++
 		b, err := os.ReadFile(filepath.FromSlash(u.Path))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", u.Redacted(), ErrNotFound)
@@ -182,6 +199,7 @@ func (t *Transport) Fetch(ctx context.Context, u *url.URL) ([]byte, error) {
 // X-Checksum-Sha256, decides most cases), then a GET hashed on the fly.
 func (t *Transport) Compare(ctx context.Context, u *url.URL, d digests) (State, error) {
 	if u.Scheme == "file" {
+		t.Stats.Requests++
 		rd, err := fileDigests(filepath.FromSlash(u.Path))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -233,15 +251,43 @@ func (t *Transport) Compare(ctx context.Context, u *url.URL, d digests) (State, 
 	return Different, nil
 }
 
+// present returns Same when a HEAD finds the remote file u with the size
+// of the local file whose digests are d (or a server's X-Checksum-Sha256
+// equal to its sha256), and Missing otherwise, for Compare to decide.
+func (t *Transport) present(ctx context.Context, u *url.URL, d digests) (State, error) {
+	resp, err := t.do(ctx, http.MethodHead, u, nil)
+	var he *HTTPError
+	switch {
+	case errors.Is(err, ErrNotFound), errors.As(err, &he) && he.Status == http.StatusMethodNotAllowed:
+		return Missing, nil
+	case err != nil:
+		return 0, err
+	}
+	resp.Body.Close()
+	if sum := resp.Header.Get("X-Checksum-Sha256"); len(sum) == 64 {
+		if strings.EqualFold(sum, d.sha256) {
+			return Same, nil
+		}
+		return Missing, nil
+	}
+	if resp.ContentLength == d.size {
+		return Same, nil
+	}
+	return Missing, nil
+}
+
 // Put writes the local file to u: into place with a rename for file://,
 // so that readers never see a partial file, and with PUT for http(s).
 func (t *Transport) Put(ctx context.Context, u *url.URL, local string, d digests) error {
+	t.Stats.Uploaded++
 	if t.DryRun {
 		t.logf("would upload %s (%s)", u.Redacted(), size(d.size))
 		return nil
 	}
 	t.logf("upload %s (%s)", u.Redacted(), size(d.size))
 	if u.Scheme == "file" {
+		t.Stats.Requests++
+		t.Stats.Sent += d.size
 		return putFile(filepath.FromSlash(u.Path), local)
 	}
 	resp, err := t.do(ctx, http.MethodPut, u, &body{
@@ -269,16 +315,34 @@ const (
 // A different remote file is replaced when policy is Replace or
 // overwrite is set, and is otherwise an ErrConflict.
 func (t *Transport) Upload(ctx context.Context, u *url.URL, local string, policy Policy, overwrite bool) (State, error) {
+	return t.UploadListed(ctx, u, local, policy, overwrite, "")
+}
+
+// UploadListed is Upload for a file that the remote repository's index
+// lists with the sha256 listed: when that is the local file's, a remote
+// file of the same size, which a HEAD says, is taken as the same without
+// being downloaded and hashed, so that a rerun reads the indexes and no
+// package. Otherwise, or when the remote file's size differs or it is
+// missing, the file is compared and sent as by Upload.
+func (t *Transport) UploadListed(ctx context.Context, u *url.URL, local string, policy Policy, overwrite bool, listed string) (State, error) {
 	d, err := fileDigests(local)
 	if err != nil {
 		return 0, err
 	}
-	st, err := t.Compare(ctx, u, d)
-	if err != nil {
-		return 0, err
+	st := Missing
+	if strings.EqualFold(listed, d.sha256) && u.Scheme != "file" {
+		if st, err = t.present(ctx, u, d); err != nil {
+			return 0, err
+		}
+	}
+	if st != Same {
+		if st, err = t.Compare(ctx, u, d); err != nil {
+			return 0, err
+		}
 	}
 	switch {
 	case st == Same:
+		t.Stats.Unchanged++
 		t.logf("unchanged %s", u.Redacted())
 		return st, nil
 	case st == Different && policy == Immutable && !overwrite:
@@ -439,6 +503,8 @@ func (t *Transport) send(ctx context.Context, method string, u *url.URL, b *body
 		req.SetBasicAuth(t.Auth.Username, t.Auth.Password)
 	}
 	req.Header.Set("User-Agent", "packyard-publish")
+	t.Stats.Requests++
+	t.Stats.Sent += req.ContentLength
 	return t.client().Do(req)
 }
 

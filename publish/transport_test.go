@@ -305,7 +305,9 @@ func TestFaultyServer(t *testing.T) {
 // TestCompare checks how a remote file is compared without downloading
 // it when the server says enough: a server's X-Checksum-Sha256 or a
 // different size decides at HEAD; otherwise, or when HEAD is not
-// allowed, a GET is hashed.
+// allowed, a GET is hashed. When the remote index lists the file with
+// the local checksum (UploadListed), a HEAD that finds the size is
+// enough: the index, which clients check the file against, is trusted.
 func TestCompare(t *testing.T) {
 	local := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(local, []byte("the content"), 0o644)
@@ -316,25 +318,28 @@ func TestCompare(t *testing.T) {
 		body     string
 		want     State
 		wantGETs int
+		// listedGETs are the GETs of UploadListed with the local sum,
+		// which gives want too.
+		listedGETs int
 	}{
-		{"checksum header same", func(w http.ResponseWriter) { w.Header().Set("X-Checksum-Sha256", d.sha256) }, "", Same, 0},
-		{"checksum header differs", func(w http.ResponseWriter) { w.Header().Set("X-Checksum-Sha256", strings.Repeat("0", 64)) }, "", Different, 0},
-		{"size differs", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "3") }, "", Different, 0},
-		{"same size, same content", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "11") }, "the content", Same, 1},
-		{"same size, other content", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "11") }, "the_content", Different, 1},
-		{"HEAD not allowed", func(w http.ResponseWriter) { w.WriteHeader(http.StatusMethodNotAllowed) }, "the content", Same, 1},
-		{"missing", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) }, "", Missing, 0},
+		{"checksum header same", func(w http.ResponseWriter) { w.Header().Set("X-Checksum-Sha256", d.sha256) }, "", Same, 0, 0},
+		{"checksum header differs", func(w http.ResponseWriter) { w.Header().Set("X-Checksum-Sha256", strings.Repeat("0", 64)) }, "", Different, 0, 0},
+		{"size differs", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "3") }, "", Different, 0, 0},
+		{"same size, same content", func(w http.ResponseWriter) { w.Header().Set("Content-Length", "11") }, "the content", Same, 1, 0},
+		{"HEAD not allowed", func(w http.ResponseWriter) { w.WriteHeader(http.StatusMethodNotAllowed) }, "the content", Same, 1, 1},
+		{"missing", func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) }, "", Missing, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gets := 0
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == http.MethodHead {
+				switch r.Method {
+				case http.MethodHead:
 					tt.head(w)
-					return
+				case http.MethodGet:
+					gets++
+					w.Write([]byte(tt.body))
 				}
-				gets++
-				w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
 			u, _ := url.Parse(srv.URL + "/f")
@@ -342,7 +347,31 @@ func TestCompare(t *testing.T) {
 			if err != nil || st != tt.want || gets != tt.wantGETs {
 				t.Errorf("Compare = %v, %v with %d GETs; want %v with %d", st, err, gets, tt.want, tt.wantGETs)
 			}
+			gets = 0
+			st, err = (&Transport{}).UploadListed(context.Background(), u, local, Immutable, false, d.sha256)
+			if tt.want == Different && errors.Is(err, ErrConflict) {
+				err = nil
+			}
+			if err != nil || st != tt.want || gets != tt.listedGETs {
+				t.Errorf("UploadListed = %v, %v with %d GETs; want %v with %d", st, err, gets, tt.want, tt.listedGETs)
+			}
 		})
+	}
+	// Without the index's word, a file of the same size is downloaded
+	// and found different.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "11")
+		if r.Method == http.MethodGet {
+			w.Write([]byte("the_content"))
+		}
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL + "/f")
+	if st, err := (&Transport{}).Compare(context.Background(), u, d); err != nil || st != Different {
+		t.Errorf("same size, other content: Compare = %v, %v; want Different", st, err)
+	}
+	if _, err := (&Transport{}).UploadListed(context.Background(), u, local, Immutable, false, strings.Repeat("0", 64)); !errors.Is(err, ErrConflict) {
+		t.Errorf("same size, other content, listed with another sum: %v, want a conflict", err)
 	}
 }
 

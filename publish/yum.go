@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,22 +130,49 @@ func publishYumRepo(ctx context.Context, j *Job, r *yumRepo, dir string) error {
 		if err := fsutil.CopyFile(f.Local(j.Dist), local, 0o644); err != nil {
 			return err
 		}
+		// primary.xml records each rpm's mtime: the release's time, not
+		// the copy's, keeps the index the same for the same release.
+		t := j.Time
 		if ok && !strings.EqualFold(p.Checksum.Value, f.SHA256) {
 			// An rpm replacing a listed one (--overwrite): createrepo_c
 			// --update would take a file of the listed size and mtime as
 			// unchanged, so make sure the mtime differs.
-			t := time.Unix(p.Time.File+1, 0)
+			t = time.Unix(p.Time.File+1, 0)
+		}
+		if !t.IsZero() {
 			if err := os.Chtimes(local, t, t); err != nil {
 				return err
 			}
 		}
-		ups = append(ups, upload{base: base, rel: name, local: f.Local(j.Dist), policy: Immutable})
+		var sum string
+		if ok && p.Checksum.Type == "sha256" {
+			sum = p.Checksum.Value
+		}
+		ups = append(ups, upload{base: base, rel: name, local: f.Local(j.Dist), policy: Immutable, listed: sum})
 	}
 	if current {
 		// Every rpm is in the index already: make sure the files are
-		// there too, and leave the index alone.
+		// there too, and the signature, and leave the index alone.
 		if _, err := j.uploadAll(ctx, ups); err != nil {
 			return err
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+		if err != nil {
+			return err
+		}
+		resigned, err := repairSignatures(ctx, j, base, raw, dir, signature{rel: "repodata/repomd.xml.asc"})
+		if err != nil {
+			return err
+		}
+		if resigned {
+			// The signature may be by another key than the one published.
+			keyFile := filepath.Join(dir, "repomd.xml.key")
+			if err := exportKey(j, keyFile); err != nil {
+				return err
+			}
+			if _, err := j.uploadAll(ctx, []upload{{base: base, rel: "repodata/repomd.xml.key", local: keyFile, policy: Replace}}); err != nil {
+				return err
+			}
 		}
 		j.logf("%s is up to date", base.Redacted())
 		return nil
@@ -158,6 +186,11 @@ func publishYumRepo(ctx context.Context, j *Job, r *yumRepo, dir string) error {
 		}
 	}
 	args := []string{"--no-database", "--general-compress-type", "gz", "--checksum", "sha256"}
+	if !j.Time.IsZero() {
+		// repomd.xml's revision and timestamps are the time of the run
+		// otherwise.
+		args = append(args, "--revision", strconv.FormatInt(j.Time.Unix(), 10), "--set-timestamp-to-revision")
+	}
 	if len(old) > 0 || fileExists(filepath.Join(dir, "repodata", "repomd.xml")) {
 		args = append(args, "--update", "--keep-all-metadata")
 	}

@@ -39,12 +39,13 @@ func TestYumDnf(t *testing.T) {
 	var log []string
 	publish := func(dist, v string, overwrite bool) error {
 		log = nil
-		return Publish(ctx, Options{
+		_, err := Publish(ctx, Options{
 			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: fl, Dist: dist, Version: v, Key: key,
 			Overwrite: overwrite, Getenv: func(k string) string { return env[k] },
 			Logf:      func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)); t.Logf(f, a...) },
 			Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 		})
+		return err
 	}
 
 	v1, v2 := release(t, "0.26.0acme", &gpg), release(t, "0.26.1acme", &gpg)
@@ -192,7 +193,7 @@ func TestYumForeignRepo(t *testing.T) {
 	before := listing()
 	for _, dry := range []bool{true, false} {
 		var log []string
-		err = Publish(ctx, Options{
+		_, err = Publish(ctx, Options{
 			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: testFlavour(target), Dist: v2,
 			Version: "0.26.1acme", Key: key, DryRun: dry, Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 			Logf:   func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)); t.Logf(f, a...) },

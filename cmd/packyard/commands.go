@@ -225,6 +225,8 @@ func buildCmd(g *globals) *cobra.Command {
 	var packages []string
 	var sign signFlags
 	var cache cacheFlags
+	var pub publishFlags
+	var publishAll bool
 	cmd := &cobra.Command{
 		Use:   "build",
 		Short: "Run the whole pipeline in-process and write dist/",
@@ -233,9 +235,19 @@ checksums and verify. The output directory appears only when all succeed.
 
 Each stage's result is kept in a stage cache under a key of exactly its
 inputs; a later build with the same inputs restores it (progress line
-"cached") instead of running it. --no-cache runs every stage.`,
+"cached") instead of running it. --no-cache runs every stage.
+
+With --publish (every publish target of the flavour) or --publish-target
+NAME, the dist just written is then published as packyard publish would
+(--dry-run and --overwrite as there). The targets and their credentials
+are checked before the build starts, and nothing is published unless
+every stage succeeded. See docs/publish.md.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			publishing := publishAll || len(pub.targets) > 0
+			if !publishing && (pub.dryRun || pub.overwrite) {
+				return usagef("--dry-run and --overwrite are publish options: give --publish or --publish-target too")
+			}
 			opts := g.options(out)
 			opts.Packages = splitList(packages)
 			opts.Builder = builder
@@ -248,29 +260,69 @@ inputs; a later build with the same inputs restores it (progress line
 			if opts.Cache, err = cache.open(g.getenv, opts.Progress); err != nil {
 				return err
 			}
-			return runStages(cmd, opts, true, stage.Pipeline()...)
+			c, err := loadStages(cmd, opts)
+			if err != nil {
+				return err
+			}
+			if publishing {
+				// A misspelt target or an unset password is found now,
+				// not after minutes of building.
+				if err := pub.check(c.Spec, c.Flavour, g.getenv); err != nil {
+					return err
+				}
+			}
+			if err := runLoaded(cmd, c, true, stage.Pipeline()...); err != nil {
+				return err
+			}
+			if !publishing {
+				return nil
+			}
+			dist, err := filepath.Abs(opts.Out)
+			if err != nil {
+				return err
+			}
+			step := opts.Progress.Begin("publish")
+			err = pub.publish(cmd, g, c.Spec, c.Flavour, release{dist: dist, version: c.Version.Product, time: c.Version.Time, signing: signing})
+			step.Done(err)
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "dist", "the directory to write (replaced as a whole)")
-	cmd.Flags().StringSliceVar(&packages, "packages", nil, "packages to build (default: all of the flavour)")
-	cmd.Flags().StringVar(&builder, "builder", "nfpm", "rpm builder: nfpm or rpmbuild")
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "dist", "the directory to write (replaced as a whole)")
+	f.StringSliceVar(&packages, "packages", nil, "packages to build (default: all of the flavour)")
+	f.StringVar(&builder, "builder", "nfpm", "rpm builder: nfpm or rpmbuild")
 	sign.register(cmd)
 	cache.register(cmd)
+	f.BoolVar(&publishAll, "publish", false, "then publish dist/ to every publish target of the flavour")
+	pub.register(f, "publish-target")
+	f.Lookup("publish-target").Usage = "then publish dist/ to this publish target (repeatable; implies --publish)"
+	f.Lookup("dry-run").Usage = "with --publish: read the remote repositories and print what would be uploaded, writing nothing there (dist/ is still written)"
+	f.Lookup("overwrite").Usage = "with --publish: replace remote packages whose content differs from the release's"
 	return cmd
 }
 
 func runStages(cmd *cobra.Command, opts stage.Options, replace bool, stages ...stage.Stage) error {
-	if opts.Builder != "" && opts.Builder != "nfpm" && opts.Builder != "rpmbuild" {
-		return usagef("--builder %q: want nfpm or rpmbuild", opts.Builder)
-	}
-	c, err := stage.Load(cmd.Context(), opts)
+	c, err := loadStages(cmd, opts)
 	if err != nil {
 		return err
 	}
+	return runLoaded(cmd, c, replace, stages...)
+}
+
+// loadStages checks the options and loads the spec, plan and version.
+func loadStages(cmd *cobra.Command, opts stage.Options) (*stage.Context, error) {
+	if opts.Builder != "" && opts.Builder != "nfpm" && opts.Builder != "rpmbuild" {
+		return nil, usagef("--builder %q: want nfpm or rpmbuild", opts.Builder)
+	}
+	return stage.Load(cmd.Context(), opts)
+}
+
+// runLoaded runs the stages and says where their output went.
+func runLoaded(cmd *cobra.Command, c *stage.Context, replace bool, stages ...stage.Stage) error {
 	if err := stage.Run(c, stages, replace); err != nil {
 		return err
 	}
-	out, _ := filepath.Abs(opts.Out)
+	out, _ := filepath.Abs(c.Options.Out)
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
 	return nil
 }

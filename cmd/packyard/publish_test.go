@@ -1,14 +1,19 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -35,7 +40,7 @@ func publishProject(t *testing.T, publish string) (project, dist string) {
 	}
 	dist = filepath.Join(project, "dist")
 	files := map[string]string{
-		"backplane-0.26.0acme.tar.gz":               "source",
+		"backplane-0.26.0acme.tar.gz":               sourceTarball(t, "backplane-0.26.0acme", "0.26.0acme\ntime 1795943299\n"),
 		"binaries/backplane-0.26.0acme-linux-amd64": "binary",
 		"SHA256SUMS":     "sums\n",
 		"SHA256SUMS.asc": "signature\n",
@@ -55,6 +60,25 @@ func publishProject(t *testing.T, publish string) (project, dist string) {
 		t.Fatal(err)
 	}
 	return project, dist
+}
+
+// sourceTarball is a source release holding only PREFIX/.version.
+func sourceTarball(t *testing.T, prefix, dotVersion string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	tw := tar.NewWriter(zw)
+	if err := tw.WriteHeader(&tar.Header{Name: prefix + "/.version", Mode: 0o644, Size: int64(len(dotVersion))}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write([]byte(dotVersion))
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // TestPublishCLI runs packyard publish to a file:// download area: the
@@ -257,5 +281,127 @@ func TestBuildThenPublish(t *testing.T) {
 	madison := packtest.Output(t, nil, "apt-cache", append(opts, "madison", "backplane")...)
 	if !strings.Contains(madison, "0.26.0acme-1") || !strings.Contains(madison, "0.26.1acme-1") {
 		t.Errorf("apt-cache madison:\n%s", madison)
+	}
+}
+
+// TestBuildPublish runs packyard build --publish of the example to a
+// file:// download area and a yum repository, one on nginx and one on
+// file://: what is checked before the build, that a failed build
+// publishes nothing, a dry run, a publish, a rerun that uploads nothing,
+// and that packyard publish of the same dist into an empty repository
+// later writes byte-identical indexes, signed as of SOURCE_DATE_EPOCH.
+func TestBuildPublish(t *testing.T) {
+	packtest.Need(t, "createrepo_c")
+	srv := packtest.StartNginx(t)
+	key := packtest.GPGKey(t, "repo-pass")
+	root := repoRoot(t)
+	example, err := os.ReadFile(filepath.Join(root, "examples", "backplane", "packager", "buildspec.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := t.TempDir()
+	spec := filepath.Join(t.TempDir(), "buildspec.yaml")
+	section := fmt.Sprintf(`  publish:
+    files: {type: http, url: "file://%[1]s/files/{{version}}"}
+    el:
+      type: yum
+      url: %[2]sel/{{dist}}/{{arch}}
+      packages: [el8_64]
+      username_env: REPO_USER
+      password_env: REPO_PASSWORD
+    mirror: {type: yum, url: "file://%[1]s/mirror/{{dist}}/{{arch}}", packages: [el8_64]}
+    later: {type: yum, url: "file://%[1]s/later/{{dist}}/{{arch}}", packages: [el8_64]}
+`, remote, srv.URL)
+	if err := os.WriteFile(spec, append(example, section...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// After the key's creation, which a signature cannot predate.
+	epoch := time.Now().Unix()
+	creds := []string{"REPO_USER=" + srv.User, "REPO_PASSWORD=" + srv.Pass}
+	// The stage cache on, in a directory of the test's: the builds after
+	// the first restore every stage.
+	env := append([]string{"PACKYARD_NO_CACHE=", "PACKYARD_CACHE_DIR=" + t.TempDir(), "SOURCE_DATE_EPOCH=" + strconv.FormatInt(epoch, 10)}, creds...)
+	out := filepath.Join(t.TempDir(), "dist")
+	build := []string{"build", "--source", "examples/backplane", "--spec", spec, "--build", "acme", "--version", "0.26.0acme",
+		"--packages", "el8_64", "--out", out, "--key-file", key.Private, "--passphrase-file", key.PassphraseFile}
+	filesRemote := filepath.Join(remote, "files", "0.26.0acme", "rpm", "backplane-0.26.0acme-1.el8.x86_64.rpm")
+	repomd := filepath.Join(srv.Root, "el", "el8", "x86_64", "repodata", "repomd.xml")
+
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string // instead of env
+		code     int
+		want     []string // in stdout+stderr
+		dist     bool     // dist/ exists afterwards
+		uploaded bool     // the download area has the rpm afterwards
+	}{
+		{"dry run alone", []string{"--dry-run"}, nil, 2, []string{"--dry-run and --overwrite are publish options"}, false, false},
+		{"unknown target, before building", []string{"--publish-target", "nope"}, nil, 2,
+			[]string{`no publish target "nope"; flavour acme has el, files, later, mirror`}, false, false},
+		{"credentials unset, before building", []string{"--publish"}, env[:3], 2, []string{"$REPO_USER is not set"}, false, false},
+		{"failed build publishes nothing", []string{"--publish"}, append([]string{"GOFLAGS=-no-such-flag"}, env...), 1,
+			[]string{"no-such-flag"}, false, false},
+		{"dry run", []string{"--publish-target", "files", "--dry-run"}, nil, 0,
+			[]string{"would upload file://" + remote + "/files/0.26.0acme/rpm/", "to upload", "dry run: backplane 0.26.0acme not published"}, true, false},
+		{"publish", []string{"--publish-target", "files,el", "--publish-target", "mirror"}, nil, 0,
+			[]string{"start publish", "upload " + srv.URL + "el/el8/x86_64/repodata/repomd.xml.asc", "published backplane 0.26.0acme",
+				"\nfiles   http ", "\nel      yum ", "\nmirror  yum ", "\ntotal "}, true, true},
+		{"rerun uploads nothing", []string{"--publish-target", "files,el,mirror"}, nil, 0,
+			[]string{"unchanged " + srv.URL + "el/el8/x86_64/backplane-0.26.0acme-1.el8.x86_64.rpm", "published backplane 0.26.0acme"}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := env
+			if tt.env != nil {
+				e = tt.env
+			}
+			r := packyard(t, root, e, append(build, tt.args...)...)
+			all := r.stdout + r.stderr
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d:\n%s", r.code, tt.code, all)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("output lacks %q:\n%s", w, all)
+				}
+			}
+			if strings.Contains(all, srv.Pass) || strings.Contains(all, "repo-pass") {
+				t.Errorf("a secret was printed:\n%s", all)
+			}
+			if tt.name == "rerun uploads nothing" && strings.Contains(r.stderr, " upload ") {
+				t.Errorf("the rerun uploaded files:\n%s", r.stderr)
+			}
+			if _, err := os.Stat(out); (err == nil) != tt.dist {
+				t.Errorf("dist exists: %v, want %v", err == nil, tt.dist)
+			}
+			if _, err := os.Stat(filesRemote); (err == nil) != tt.uploaded {
+				t.Errorf("the download area has the rpm: %v, want %v", err == nil, tt.uploaded)
+			}
+		})
+	}
+
+	// packyard publish of that dist, later and without SOURCE_DATE_EPOCH,
+	// into an empty repository: the release's time comes from the dist.
+	r := packyard(t, root, nil, "publish", "--source", "examples/backplane", "--spec", spec, "--build", "acme",
+		"--dist", out, "--target", "later", "--key-file", key.Private, "--passphrase-file", key.PassphraseFile)
+	if r.code != 0 {
+		t.Fatalf("publish --target later: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, f := range []string{"repomd.xml", "repomd.xml.asc", "repomd.xml.key"} {
+		a, _ := os.ReadFile(filepath.Join(filepath.Dir(repomd), f))
+		b, _ := os.ReadFile(filepath.Join(remote, "mirror", "el8", "x86_64", "repodata", f))
+		c, _ := os.ReadFile(filepath.Join(remote, "later", "el8", "x86_64", "repodata", f))
+		if len(a) == 0 || !bytes.Equal(a, b) || !bytes.Equal(a, c) {
+			t.Errorf("repodata/%s differs between the repositories published from one dist:\nnginx:\n%s\nmirror:\n%s\nlater:\n%s", f, a, b, c)
+		}
+	}
+	asc, _ := os.ReadFile(repomd + ".asc")
+	if !bytes.Contains(asc, []byte("BEGIN PGP SIGNATURE")) {
+		t.Fatalf("repomd.xml.asc: %q", asc)
+	}
+	list := packtest.Output(t, nil, "gpg", "--list-packets", repomd+".asc")
+	if want := fmt.Sprintf("created %d", epoch); !strings.Contains(list, want) {
+		t.Errorf("repomd.xml.asc is not signed as of SOURCE_DATE_EPOCH (%s):\n%s", want, list)
 	}
 }
