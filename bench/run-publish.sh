@@ -3,8 +3,11 @@
 # a throwaway key, starts local servers on 127.0.0.1 (nginx with WebDAV
 # PUT/DELETE and Basic auth, as the tests run it, and `aptly api serve`)
 # and publishes the dist with `packyard publish` to one target of each
-# type: http, yum, apt and rudder on nginx, aptly through its API, and a
-# file:// download area. It then publishes the same dist again.
+# type: http, yum, apt and rudder on nginx, aptly through its API, a
+# file:// download area, and oci on Debian's docker-registry (the two
+# linux targets under one index, on a stand-in two-platform base that
+# bench/cmd/ocibase pushes there first). It then publishes the same dist
+# again.
 #
 # It prints, per target and run, the wall time, requests and bytes sent
 # and files uploaded (packyard's own table), and the requests the servers
@@ -16,7 +19,7 @@
 # Usage: bench/run-publish.sh
 #
 # Needs: go, nginx (nginx-light), aptly, createrepo_c, dpkg-scanpackages,
-# apt-ftparchive, gpg, and what the example's
+# apt-ftparchive, gpg, docker-registry, and what the example's
 # build needs. Everything is written under one temporary directory, removed
 # on exit, and the servers listen on 127.0.0.1 only and are stopped on
 # exit. Not part of go test.
@@ -24,7 +27,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-for tool in go nginx aptly createrepo_c dpkg-scanpackages apt-ftparchive gpg; do
+for tool in go nginx aptly createrepo_c dpkg-scanpackages apt-ftparchive gpg docker-registry; do
 	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
 		echo "$0: $tool not found" >&2
 		exit 2
@@ -138,6 +141,19 @@ aptly -config="$work/aptly.conf" api serve -listen="127.0.0.1:$aport" -no-lock >
 pids+=($!)
 wait_port "$aport"
 
+rport=$(free_port)
+mkdir -p "$work/registry"
+cat >"$work/registry/config.yml" <<EOF
+version: 0.1
+log: {level: info}
+storage: {filesystem: {rootdirectory: $work/registry/data}}
+http: {addr: 127.0.0.1:$rport}
+EOF
+docker-registry serve "$work/registry/config.yml" >"$work/registry.log" 2>&1 &
+pids+=($!)
+wait_port "$rport"
+(cd "$repo" && go run ./bench/cmd/ocibase "127.0.0.1:$rport/bench/base:multi") >/dev/null
+
 # The example's spec with one target of each type.
 spec=$work/buildspec.yaml
 base=http://127.0.0.1:$nport/
@@ -151,10 +167,11 @@ base=http://127.0.0.1:$nport/
     aptly: {type: aptly, url: "http://127.0.0.1:$aport", repo: backplane, suite: bookworm, packages: [bookworm_64]}
     rudder: {type: rudder, url: "${base}rudder-plugins", username_env: BENCH_USER, password_env: BENCH_PASS}
     file: {type: http, url: "file://$work/file/{{version}}"}
+    oci: {type: oci, image: "127.0.0.1:$rport/bench/backplane", base: "127.0.0.1:$rport/bench/base:multi", tags: ["{{version}}", latest]}
 EOF
 } >"$spec"
 export BENCH_USER=$user BENCH_PASS=$pass
-targets=(http yum apt aptly rudder file)
+targets=(http yum apt aptly rudder file oci)
 
 # publish RUN: every target, one packyard publish each, its table row
 # kept; the servers' request logs are cut per run.
@@ -164,6 +181,7 @@ publish() {
 	: >"$work/nginx/logs/access.log"
 	kill -USR1 "${pids[0]}" 2>/dev/null || true # nginx reopens its log
 	: >"$work/aptly.log"
+	: >"$work/registry.log"
 	for t in "${targets[@]}"; do
 		start=$(date +%s.%N)
 		packyard publish --source "$repo/examples/backplane" --spec "$spec" --build acme --dist "$dist" \
@@ -180,6 +198,7 @@ publish() {
 	sleep 0.2 # nginx writes a request's log line after its response
 	cp "$work/nginx/logs/access.log" "$work/access.$run"
 	cp "$work/aptly.log" "$work/aptly.$run"
+	cp "$work/registry.log" "$work/registry.$run"
 }
 
 echo "== run 1: publish to empty repositories" >&2
@@ -214,10 +233,15 @@ echo
 echo '```'
 echo "nginx: $(awk '{ n[$1" "$2]++ } END { for (k in n) printf "%s %d, ", k, n[k] }' "$work/access.2" | sed 's/, $//')"
 awk '$1 == "GET" { print "  GET " $4 }' "$work/access.2" | sort | uniq -c | sed 's/^/  /'
+echo "registry: $(grep -aoE '"(GET|HEAD|POST|PUT|PATCH|DELETE) /v2/[^ ]*' "$work/registry.2" | sed -E 's/^"//; s#/(blobs|manifests)/[^ ]*#/\1/…#' | sort | uniq -c | awk '{ printf "%s %s x%d, ", $2, $3, $1 }' | sed 's/, $//')"
 echo "aptly: $(grep -aoE '(GET|POST|PUT|DELETE) +"?/api/[^ "?]*' "$work/aptly.2" | sed -E 's/ +"?/ /' | sort | uniq -c | awk '{ printf "%s %s x%d, ", $2, $3, $1 }' | sed 's/, $//')"
 echo '```'
 if grep -q '^PUT ' "$work/access.2"; then
 	echo "FAIL: run 2 sent PUT requests to nginx" >&2
+	fail=1
+fi
+if grep -aqE '"(PUT|PATCH|POST) /v2/' "$work/registry.2"; then
+	echo "FAIL: run 2 pushed to the registry" >&2
 	fail=1
 fi
 if grep -aqE 'POST +"?/api/files' "$work/aptly.2"; then
@@ -230,6 +254,6 @@ if ! cmp -s "$work/file.before" "$work/file.after"; then
 fi
 if [ "$fail" = 0 ]; then
 	echo
-	echo "Check passed: run 2 uploaded no file (no PUT on nginx, no upload to aptly, nothing written under file://); its requests are the GETs of the indexes listed above, HEADs of the packages, and aptly's publish-point update."
+	echo "Check passed: run 2 uploaded no file (no PUT on nginx, no upload to aptly, no push to the registry, nothing written under file://); its requests are the GETs of the indexes listed above, HEADs of the packages and tags, the base image's reads, and aptly's publish-point update."
 fi
 exit "$fail"
