@@ -6,6 +6,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -194,10 +196,26 @@ func (Compile) Run(c *Context) error {
 	g, ctx := errgroup.WithContext(c)
 	g.SetLimit(c.Options.Jobs)
 	results := make([]string, len(names))
+	// Targets whose pre commands do the same share one run of them (as
+	// GoReleaser's before hooks run once for all builds): in a Choria-style
+	// spec every target's pre is the same `go generate`, which re-runs
+	// codegen (go mod edit, go get). The first target that needs it runs it
+	// in a copy of the work tree; each target then builds in a copy of that.
+	prepared := map[string]func() (string, error){}
 	for i, name := range names {
 		t, err := c.target(name)
 		if err != nil {
 			return err
+		}
+		pre := PreKey(t)
+		if pre != "" && prepared[pre] == nil {
+			dir := filepath.Join(c.Work, "pre", strconv.Itoa(i))
+			prepared[pre] = sync.OnceValues(func() (string, error) {
+				if err := CopyTree(c.SourceDir, dir); err != nil {
+					return "", err
+				}
+				return dir, RunPre(ctx, t, dir, c.Options.Env)
+			})
 		}
 		g.Go(func() error {
 			id := "compile/" + name
@@ -216,14 +234,24 @@ func (Compile) Run(c *Context) error {
 				return nil
 			}
 			if err == nil {
+				src := c.SourceDir
+				if pre != "" {
+					src, err = prepared[pre]()
+				}
 				work := filepath.Join(c.Work, "build", name)
-				err = CopyTree(c.SourceDir, work)
 				if err == nil {
-					err = CompileTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
+					err = CopyTree(src, work)
+				}
+				if err == nil {
+					err = BuildTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
 				}
 			}
 			if ce := (*CommandError)(nil); errors.As(err, &ce) {
-				ce.File, ce.Line = c.Spec.File, t.Line
+				// A copy: a shared pre run's error reaches every target
+				// of its group, each naming itself.
+				own := *ce
+				own.Target, own.File, own.Line = t.Name, c.Spec.File, t.Line
+				err = &own
 			}
 			step.Done(err)
 			if err != nil {
