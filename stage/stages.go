@@ -207,16 +207,18 @@ func (Compile) Run(c *Context) error {
 		if err != nil {
 			return err
 		}
-		pre := PreKey(t)
-		if pre != "" && prepared[pre] == nil {
+		preKey := PreKey(t)
+		if preKey != "" && prepared[preKey] == nil {
 			dir := filepath.Join(c.Work, "pre", strconv.Itoa(i))
-			prepared[pre] = sync.OnceValues(func() (string, error) {
+			prepared[preKey] = sync.OnceValues(func() (string, error) {
 				if err := CopyTree(c.SourceDir, dir); err != nil {
 					return "", err
 				}
 				return dir, RunPre(ctx, t, dir, c.Options.Env)
 			})
 		}
+		// Taken here: the map is written on while the goroutines run.
+		pre := prepared[preKey]
 		g.Go(func() error {
 			id := "compile/" + name
 			step := c.Options.Progress.Begin(id)
@@ -235,8 +237,8 @@ func (Compile) Run(c *Context) error {
 			}
 			if err == nil {
 				src := c.SourceDir
-				if pre != "" {
-					src, err = prepared[pre]()
+				if pre != nil {
+					src, err = pre()
 				}
 				work := filepath.Join(c.Work, "build", name)
 				if err == nil {
