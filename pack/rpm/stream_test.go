@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	gzip "github.com/klauspost/pgzip"
+
 	"github.com/packyard/packyard/internal/packtest"
 	"github.com/packyard/packyard/pack"
 )
@@ -158,3 +160,32 @@ func TestNoTempFileLeft(t *testing.T) {
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+// TestPayloadBytesIndependentOfConcurrency checks what capping pgzip's
+// blocks in flight relies on: the compressed bytes depend on the block
+// size only.
+func TestPayloadBytesIndependentOfConcurrency(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef packyard payload "), 200_000) // ~6.6 MiB
+	var want []byte
+	for _, blocks := range []int{1, 2, 3, 8} {
+		var b bytes.Buffer
+		z, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := z.SetConcurrency(pgzipBlock, blocks); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := z.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = b.Bytes()
+		} else if !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("%d blocks in flight: other bytes than with 1", blocks)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -422,6 +423,9 @@ func spoolPayload(fs []*file) (_ *payload, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
+	if err := z.SetConcurrency(pgzipBlock, pgzipBlocks()); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
 	arch := cpio.NewWriter(z)
 	var total uint64
 	for _, f := range fs {
@@ -444,6 +448,16 @@ func spoolPayload(fs []*file) (_ *payload, err error) {
 	p.size, p.digest, p.filesSize = sum.n, sum.Sum(nil), uint32(total)
 	return p, nil
 }
+
+// pgzip cuts the payload into blocks of pgzipBlock bytes, each deflated
+// with the end of the one before as its dictionary: the output depends on
+// the block size (rpmpack's, pgzip's default), not on how many blocks are
+// compressed at once. Each block in flight holds its input and a level-9
+// compressor (~2-3 MiB); one per core, as rpmpack had it, but at most 8,
+// so that memory stays bounded on machines with many cores.
+const pgzipBlock = 1 << 20
+
+func pgzipBlocks() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 func size(f *file) uint32 {
 	if f.isSymlink() {
