@@ -319,7 +319,7 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 			return err
 		}
 	default:
-		// The rpm (nfpm) and the srpm (rpmbuild -bs) share no file: each
+		// The rpm (pack/rpm) and the srpm (rpmbuild -bs) share no file: each
 		// compresses the binary, so they run side by side.
 		var g errgroup.Group
 		g.Go(func() error {
