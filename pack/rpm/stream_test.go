@@ -107,11 +107,20 @@ func TestBadContents(t *testing.T) {
 	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Sparse: no disk is used, and the writer refuses it before reading.
+	huge := filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 1<<32); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		contents []pack.Content
 		want     string
 	}{
+		{"file of 4 GiB", []pack.Content{{Type: pack.File, Source: huge, Destination: "/huge"}}, "/huge: 4294967296 bytes; rpm's 32-bit file sizes stop at 4 GiB"},
 		{"missing source", []pack.Content{{Type: pack.File, Source: filepath.Join(dir, "nope"), Destination: "/usr/bin/x"}}, "/usr/bin/x: stat "},
 		{"no source", []pack.Content{{Type: pack.File, Destination: "/usr/bin/x"}}, "/usr/bin/x: no source and no data"},
 		{"directory source", []pack.Content{{Type: pack.File, Source: dir, Destination: "/usr/bin/x"}}, "is not a regular file"},
