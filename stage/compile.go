@@ -130,16 +130,6 @@ func (e *CommandError) Error() string {
 
 func (e *CommandError) Unwrap() error { return e.Err }
 
-// CompileTarget builds target t from the work copy at src into out, running
-// the target's pre commands before and post commands after go build, all
-// in src. src must be a copy owned by this call: pre commands may change it.
-func CompileTarget(ctx context.Context, flagsMap map[string]string, t *buildspec.CompileTarget, v version.Version, src, out string, env []string) error {
-	if err := RunPre(ctx, t, src, env); err != nil {
-		return err
-	}
-	return BuildTarget(ctx, flagsMap, t, v, src, out, env)
-}
-
 // PreKey says which targets' pre commands do the same: those commands
 // see the work copy and env plus the target's own env, and nothing else
 // of the target (not its GOOS or GOARCH, not its name), so targets with
@@ -153,7 +143,8 @@ func PreKey(t *buildspec.CompileTarget) string {
 }
 
 // RunPre runs target t's pre commands in src, in order, with env plus the
-// target's env.
+// target's env. src must be a copy owned by this call: pre commands may
+// change it. BuildTarget then builds from it.
 func RunPre(ctx context.Context, t *buildspec.CompileTarget, src string, env []string) error {
 	shellEnv := append(append([]string(nil), env...), t.Env...)
 	for _, c := range t.Pre {
@@ -164,8 +155,9 @@ func RunPre(ctx context.Context, t *buildspec.CompileTarget, src string, env []s
 	return nil
 }
 
-// BuildTarget is CompileTarget once the pre commands have run in src:
-// go build, then the post commands.
+// BuildTarget builds target t from the work copy at src (its pre commands
+// already run, see RunPre) into out: go build, then the post commands, in
+// src.
 func BuildTarget(ctx context.Context, flagsMap map[string]string, t *buildspec.CompileTarget, v version.Version, src, out string, env []string) error {
 	shellEnv := append(append([]string(nil), env...), t.Env...)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {

@@ -113,7 +113,7 @@ func (Verify) Run(c *Context) error {
 			checks = append(checks, &check{path: a.Path})
 		}
 	}
-	g, _ := errgroup.WithContext(c)
+	var g errgroup.Group
 	g.SetLimit(c.Options.Jobs)
 	for _, ch := range checks {
 		g.Go(func() error {
