@@ -40,6 +40,10 @@ func (Checksums) Run(c *Context) error {
 	list := make([]checksums.Artifact, len(arts))
 	for i, a := range arts {
 		list[i] = checksums.Artifact{Path: a.Path, Stage: a.Stage, Inputs: a.Inputs}
+		if c.cache != nil && dist == c.Dist {
+			p := filepath.Join(dist, filepath.FromSlash(a.Path))
+			list[i].Sum = func() (string, int64, error) { return c.fileSum(p) }
+		}
 	}
 	var signer checksums.Signer
 	if c.Options.Signing != nil {
@@ -120,7 +124,7 @@ func (Verify) Run(c *Context) error {
 			if c.cache != nil {
 				k := c.key("verify")
 				k.String("name", ch.path)
-				k.File("package", filepath.Join(c.Dist, ch.path))
+				c.keyFile(k, "package", filepath.Join(c.Dist, ch.path))
 				if ch.key, ch.err = k.Sum(); ch.err != nil {
 					return nil
 				}
