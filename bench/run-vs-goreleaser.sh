@@ -165,10 +165,12 @@ echo
 python3 - "$work" "$rounds" <<'EOF'
 import json, statistics, sys
 work, rounds = sys.argv[1], int(sys.argv[2])
-times = {}
+times, cpu = {}, {}
 for i in range(1, rounds + 1):
     for r in json.load(open(f"{work}/round-{i}.json"))["results"]:
         times.setdefault(r["command"], []).extend(r["times"])
+        # --runs 1: user and system are that run's, children included.
+        cpu.setdefault(r["command"], []).append(r["user"] + r["system"])
 mean = {k: statistics.mean(v) for k, v in times.items()}
 def cell(k):
     v = times[k]
@@ -181,4 +183,16 @@ for s in ("cold", "rerun", "bump"):
     print(f"| {s} | {cell(p)} | {cell(g)} | {cell('floor')} | {mean[p]/mean[g]:.3f} | {mean[p]/mean['floor']:.2f} |")
 print()
 print(f"Packyard bump / Packyard cold: {mean['packyard-bump']/mean['packyard-cold']:.2f}")
+# CPU time moves far less with the machine's load than wall time does: on
+# a busy machine each command's wall time tends to its CPU time divided
+# by its share of the cores.
+cmean = {k: statistics.mean(v) for k, v in cpu.items()}
+print()
+print("CPU time (user + system, children included), mean over the rounds:")
+print()
+print("| scenario | Packyard | GoReleaser | floor | Packyard / GoReleaser | Packyard / floor |")
+print("|---|---:|---:|---:|---:|---:|")
+for s in ("cold", "rerun", "bump"):
+    p, g = f"packyard-{s}", f"goreleaser-{s}"
+    print(f"| {s} | {cmean[p]:.2f} s | {cmean[g]:.2f} s | {cmean['floor']:.2f} s | {cmean[p]/cmean[g]:.3f} | {cmean[p]/cmean['floor']:.2f} |")
 EOF

@@ -2,11 +2,14 @@ package plugins
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	modzip "golang.org/x/mod/zip"
 )
 
 func TestPin(t *testing.T) {
@@ -112,5 +115,62 @@ func TestPinErrors(t *testing.T) {
 				t.Errorf("go.mod changed despite the error:\n%s", after)
 			}
 		})
+	}
+}
+
+// TestPinFromModuleCacheFirst checks goGet's two tries against a module
+// proxy of files: a module not in the module cache is fetched (the
+// cache-only try fails, the second resolves with the given GOPROXY), and
+// once it is cached a second project pins it with the proxy gone, writing
+// the same go.mod and go.sum as the fetch did.
+func TestPinFromModuleCacheFirst(t *testing.T) {
+	proxy := t.TempDir()
+	dep := module.Version{Path: "example.com/dep", Version: "v1.0.0"}
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{
+		"go.mod": "module example.com/dep\n\ngo 1.26\n",
+		"dep.go": "package dep\n",
+	})
+	at := filepath.Join(proxy, "example.com", "dep", "@v")
+	writeFiles(t, at, map[string]string{
+		"list":        "v1.0.0\n",
+		"v1.0.0.info": `{"Version":"v1.0.0","Time":"2024-03-01T12:00:00Z"}`,
+		"v1.0.0.mod":  "module example.com/dep\n\ngo 1.26\n",
+	})
+	zf, err := os.Create(filepath.Join(at, "v1.0.0.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := modzip.CreateFromDir(zf, dep, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := zf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off",
+		"GOMODCACHE="+t.TempDir(), "GOFLAGS=-mod=mod -modcacherw", "GOWORK=off", "GOTOOLCHAIN=local")
+	plugin := []Plugin{{Name: "dep", Import: "example.com/dep", Version: "v1.0.0"}}
+
+	fetched := t.TempDir()
+	writeFiles(t, fetched, appFiles)
+	if err := Pin(context.Background(), fetched, plugin, env); err != nil {
+		t.Fatalf("pinning a module only the proxy has: %v", err)
+	}
+	if err := os.RemoveAll(proxy); err != nil {
+		t.Fatal(err)
+	}
+	cached := t.TempDir()
+	writeFiles(t, cached, appFiles)
+	if err := Pin(context.Background(), cached, plugin, env); err != nil {
+		t.Fatalf("pinning a cached module with the proxy gone: %v", err)
+	}
+	for _, name := range []string{"go.mod", "go.sum"} {
+		a, b := readFile(t, filepath.Join(fetched, name)), readFile(t, filepath.Join(cached, name))
+		if a != b {
+			t.Errorf("%s from the cache:\n%s\nfetched:\n%s", name, b, a)
+		}
+	}
+	if !strings.Contains(readFile(t, filepath.Join(cached, "go.mod")), "example.com/dep v1.0.0") {
+		t.Errorf("go.mod does not require the plugin:\n%s", readFile(t, filepath.Join(cached, "go.mod")))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/packyard/packyard/internal/stagecache"
 	"github.com/packyard/packyard/pack/sign"
@@ -31,15 +32,29 @@ type runCache struct {
 	spec string
 	env  []string // Options.Env as it enters keys (envForKey)
 
-	mu      sync.Mutex
-	goEnv   map[string]string // go env -json per environment, for keys
-	rpmTool *string           // rpmbuild's path and version, "" without one
+	mu sync.Mutex
+	// goEnv runs go env -json once per environment, for keys; the runs
+	// for different environments (one per compile target) go side by side.
+	goEnv   map[string]func() (string, error)
+	rpmTool *string // rpmbuild's path and version, "" without one
 	// tree is the digest of the work copy once codegen is done: what
 	// compile and package read of the sources.
 	tree string
 	// cached names the stages (plan IDs and stage names) restored from the
 	// cache, for the progress lines.
 	cached map[string]bool
+	// sums are the sha256 of the files this run has restored or hashed,
+	// by path, with the size and mtime each had then: keys and checksums
+	// take a file's sum again and again (a binary is in every package's
+	// key and in SHA256SUMS), and on a no-change rerun reading the same
+	// files over was a fifth of the CPU.
+	sums map[string]fileSum
+}
+
+type fileSum struct {
+	size  int64
+	mtime time.Time
+	sum   string
 }
 
 // openCache prepares c's use of Options.Cache; without one, the cache is
@@ -65,8 +80,9 @@ func (c *Context) openCache() error {
 		tool:   tool,
 		spec:   spec,
 		env:    envForKey(c.Options.Env),
-		goEnv:  map[string]string{},
+		goEnv:  map[string]func() (string, error){},
 		cached: map[string]bool{},
+		sums:   map[string]fileSum{},
 	}
 	return nil
 }
@@ -133,10 +149,17 @@ func (c *Context) unversionedKey(kind string) *stagecache.Key {
 func (c *Context) goEnvKey(dir string, env []string) (string, error) {
 	id := strings.Join(env, "\x00") + "\x00" + dir
 	c.cache.mu.Lock()
-	defer c.cache.mu.Unlock()
-	if v, ok := c.cache.goEnv[id]; ok {
-		return v, nil
+	run, ok := c.cache.goEnv[id]
+	if !ok {
+		run = sync.OnceValues(func() (string, error) { return c.goEnv(dir, env) })
+		c.cache.goEnv[id] = run
 	}
+	c.cache.mu.Unlock()
+	return run()
+}
+
+// goEnv runs go env -json for goEnvKey.
+func (c *Context) goEnv(dir string, env []string) (string, error) {
 	cmd := exec.CommandContext(c, "go", "env", "-json")
 	cmd.Dir, cmd.Env = dir, env
 	var stderr bytes.Buffer
@@ -155,7 +178,6 @@ func (c *Context) goEnvKey(dir string, env []string) (string, error) {
 		delete(vars, k)
 	}
 	b, _ := json.Marshal(vars) // sorted keys
-	c.cache.goEnv[id] = string(b)
 	return string(b), nil
 }
 
@@ -206,14 +228,62 @@ func (c *Context) wasCached(id string) bool {
 }
 
 // restore restores entry key into root, true on a hit. A failure of the
-// cache itself is reported and taken as a miss: the stage runs.
+// cache itself is reported and taken as a miss: the stage runs. The
+// restored files' sums, verified on the way, are noted for fileSum.
 func (c *Context) restore(key, root string, meta any) bool {
-	ok, err := c.cache.store.Get(key, root, meta)
+	files, err := c.cache.store.Restore(key, root, meta)
 	if err != nil {
 		c.Options.Progress.Note(err.Error())
 		return false
 	}
-	return ok
+	for _, f := range files {
+		p := filepath.Join(root, filepath.FromSlash(f.Name))
+		if st, err := os.Stat(p); err == nil && st.Size() == f.Size {
+			c.cache.mu.Lock()
+			c.cache.sums[p] = fileSum{st.Size(), st.ModTime(), f.SHA256}
+			c.cache.mu.Unlock()
+		}
+	}
+	return files != nil
+}
+
+// fileSum is the sha256 (hex) and size of the file at path, read once per
+// run: a file whose size and mtime are those it had when its sum was
+// taken (or when it was restored and verified) is not read again.
+// Without the stage cache, every call reads the file.
+func (c *Context) fileSum(path string) (string, int64, error) {
+	before, err := os.Stat(path)
+	if err != nil {
+		return "", 0, err
+	}
+	if !before.Mode().IsRegular() {
+		return "", 0, fmt.Errorf("%s: not a regular file", path)
+	}
+	if c.cache != nil {
+		c.cache.mu.Lock()
+		m, ok := c.cache.sums[path]
+		c.cache.mu.Unlock()
+		if ok && m.size == before.Size() && m.mtime.Equal(before.ModTime()) {
+			return m.sum, m.size, nil
+		}
+	}
+	sum, err := stagecache.FileSHA256(path)
+	if err != nil {
+		return "", 0, err
+	}
+	// Noted only when the file did not change while it was read.
+	if after, err := os.Stat(path); c.cache != nil && err == nil && after.Size() == before.Size() && after.ModTime().Equal(before.ModTime()) {
+		c.cache.mu.Lock()
+		c.cache.sums[path] = fileSum{after.Size(), after.ModTime(), sum}
+		c.cache.mu.Unlock()
+	}
+	return sum, before.Size(), nil
+}
+
+// keyFile adds the sum of the file at path to k, as k.File does.
+func (c *Context) keyFile(k *stagecache.Key, name, path string) {
+	sum, _, err := c.fileSum(path)
+	k.FileSum(name, sum, err)
 }
 
 // save stores the files names of root as entry key. A cache that cannot

@@ -130,16 +130,36 @@ func (e *CommandError) Error() string {
 
 func (e *CommandError) Unwrap() error { return e.Err }
 
-// CompileTarget builds target t from the work copy at src into out, running
-// the target's pre commands before and post commands after go build, all
-// in src. src must be a copy owned by this call: pre commands may change it.
-func CompileTarget(ctx context.Context, flagsMap map[string]string, t *buildspec.CompileTarget, v version.Version, src, out string, env []string) error {
+// PreKey says which targets' pre commands do the same: those commands
+// see the work copy and env plus the target's own env, and nothing else
+// of the target (not its GOOS or GOARCH, not its name), so targets with
+// equal keys may share one run of them. "" for a target without pre
+// commands.
+func PreKey(t *buildspec.CompileTarget) string {
+	if len(t.Pre) == 0 {
+		return ""
+	}
+	return strings.Join(t.Pre, "\x00") + "\x00\x00" + strings.Join(t.Env, "\x00")
+}
+
+// RunPre runs target t's pre commands in src, in order, with env plus the
+// target's env. src must be a copy owned by this call: pre commands may
+// change it. BuildTarget then builds from it.
+func RunPre(ctx context.Context, t *buildspec.CompileTarget, src string, env []string) error {
 	shellEnv := append(append([]string(nil), env...), t.Env...)
 	for _, c := range t.Pre {
 		if err := runShell(ctx, src, c, shellEnv); err != nil {
 			return &CommandError{Target: t.Name, Step: "pre", Command: c, Output: err.output, Err: err.err}
 		}
 	}
+	return nil
+}
+
+// BuildTarget builds target t from the work copy at src (its pre commands
+// already run, see RunPre) into out: go build, then the post commands, in
+// src.
+func BuildTarget(ctx context.Context, flagsMap map[string]string, t *buildspec.CompileTarget, v version.Version, src, out string, env []string) error {
+	shellEnv := append(append([]string(nil), env...), t.Env...)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}

@@ -215,9 +215,9 @@ func (c *Context) packageKey(s buildspec.Stage) (string, error) {
 	k.String("product", c.Plan.Product)
 	k.JSON("package", p)
 	k.JSON("target", t)
-	k.File("binary", bin)
+	c.keyFile(k, "binary", bin)
 	k.String("binary name", filepath.Base(bin))
-	k.File("release", c.Tarball)
+	c.keyFile(k, "release", c.Tarball)
 	k.String("release name", filepath.Base(c.Tarball))
 	k.String("builder", c.Options.Builder)
 	k.String("rpmbuild", c.rpmbuildKey())
@@ -319,7 +319,7 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 			return err
 		}
 	default:
-		// The rpm (nfpm) and the srpm (rpmbuild -bs) share no file: each
+		// The rpm (pack/rpm) and the srpm (rpmbuild -bs) share no file: each
 		// compresses the binary, so they run side by side.
 		var g errgroup.Group
 		g.Go(func() error {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack/checksums"
 	"github.com/packyard/packyard/pack/inspect"
@@ -38,6 +40,10 @@ func (Checksums) Run(c *Context) error {
 	list := make([]checksums.Artifact, len(arts))
 	for i, a := range arts {
 		list[i] = checksums.Artifact{Path: a.Path, Stage: a.Stage, Inputs: a.Inputs}
+		if c.cache != nil && dist == c.Dist {
+			p := filepath.Join(dist, filepath.FromSlash(a.Path))
+			list[i].Sum = func() (string, int64, error) { return c.fileSum(p) }
+		}
 	}
 	var signer checksums.Signer
 	if c.Options.Signing != nil {
@@ -94,40 +100,63 @@ func (Verify) Skip(c *Context) string {
 	return "no packages"
 }
 
-// Run fails on the first package with an error-level finding. With the
-// stage cache, a package whose bytes passed before is not read again.
+// Run fails on the first package (in path order) with an error-level
+// finding. The packages are read in parallel: verifying one decompresses
+// its whole payload, and this stage ends the build with nothing else to
+// run beside it. With the stage cache, a package whose bytes passed
+// before is not read again.
 func (Verify) Run(c *Context) error {
-	all := true
+	type check struct {
+		path, key string
+		problems  []string
+		err       error
+	}
+	var checks []*check
 	for _, a := range c.Artifacts() {
-		if !IsPackage(a.Path) {
+		if IsPackage(a.Path) {
+			checks = append(checks, &check{path: a.Path})
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(c.Options.Jobs)
+	for _, ch := range checks {
+		g.Go(func() error {
+			if c.cache != nil {
+				k := c.key("verify")
+				k.String("name", ch.path)
+				c.keyFile(k, "package", filepath.Join(c.Dist, ch.path))
+				if ch.key, ch.err = k.Sum(); ch.err != nil {
+					return nil
+				}
+				if c.restore(ch.key, c.Dist, nil) {
+					c.markCached("verify/" + ch.path)
+					return nil
+				}
+			}
+			for _, f := range VerifyFile(filepath.Join(c.Dist, ch.path)) {
+				if f.Error {
+					ch.problems = append(ch.problems, f.Message)
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // each check keeps its own error
+	all := true
+	for _, ch := range checks {
+		if ch.err != nil {
+			return ch.err
+		}
+		if len(ch.problems) > 0 {
+			return fmt.Errorf("verify %s:\n  %s", ch.path, strings.Join(ch.problems, "\n  "))
+		}
+		if c.wasCached("verify/" + ch.path) {
 			continue
 		}
-		var key string
-		if c.cache != nil {
-			k := c.key("verify")
-			k.String("name", a.Path)
-			k.File("package", filepath.Join(c.Dist, a.Path))
-			var err error
-			if key, err = k.Sum(); err != nil {
-				return err
-			}
-			if c.restore(key, c.Dist, nil) {
-				continue
-			}
-		}
 		all = false
-		var problems []string
-		for _, f := range VerifyFile(filepath.Join(c.Dist, a.Path)) {
-			if f.Error {
-				problems = append(problems, f.Message)
-			}
-		}
-		if len(problems) > 0 {
-			return fmt.Errorf("verify %s:\n  %s", a.Path, strings.Join(problems, "\n  "))
-		}
-		if key != "" {
+		if ch.key != "" {
 			// No files: the entry records that these bytes passed.
-			c.save(key, c.Dist, nil, nil)
+			c.save(ch.key, c.Dist, nil, nil)
 		}
 	}
 	if all && c.cache != nil {

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -194,11 +196,29 @@ func (Compile) Run(c *Context) error {
 	g, ctx := errgroup.WithContext(c)
 	g.SetLimit(c.Options.Jobs)
 	results := make([]string, len(names))
+	// Targets whose pre commands do the same share one run of them (as
+	// GoReleaser's before hooks run once for all builds): in a Choria-style
+	// spec every target's pre is the same `go generate`, which re-runs
+	// codegen (go mod edit, go get). The first target that needs it runs it
+	// in a copy of the work tree; each target then builds in a copy of that.
+	prepared := map[string]func() (string, error){}
 	for i, name := range names {
 		t, err := c.target(name)
 		if err != nil {
 			return err
 		}
+		preKey := PreKey(t)
+		if preKey != "" && prepared[preKey] == nil {
+			dir := filepath.Join(c.Work, "pre", strconv.Itoa(i))
+			prepared[preKey] = sync.OnceValues(func() (string, error) {
+				if err := CopyTree(c.SourceDir, dir); err != nil {
+					return "", err
+				}
+				return dir, RunPre(ctx, t, dir, c.Options.Env)
+			})
+		}
+		// Taken here: the map is written on while the goroutines run.
+		pre := prepared[preKey]
 		g.Go(func() error {
 			id := "compile/" + name
 			step := c.Options.Progress.Begin(id)
@@ -216,14 +236,24 @@ func (Compile) Run(c *Context) error {
 				return nil
 			}
 			if err == nil {
+				src := c.SourceDir
+				if pre != nil {
+					src, err = pre()
+				}
 				work := filepath.Join(c.Work, "build", name)
-				err = CopyTree(c.SourceDir, work)
 				if err == nil {
-					err = CompileTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
+					err = CopyTree(src, work)
+				}
+				if err == nil {
+					err = BuildTarget(ctx, c.Spec.FlagsMap, t, c.Version, work, filepath.Join(c.Dist, rel), c.Options.Env)
 				}
 			}
 			if ce := (*CommandError)(nil); errors.As(err, &ce) {
-				ce.File, ce.Line = c.Spec.File, t.Line
+				// A copy: a shared pre run's error reaches every target
+				// of its group, each naming itself.
+				own := *ce
+				own.Target, own.File, own.Line = t.Name, c.Spec.File, t.Line
+				err = &own
 			}
 			step.Done(err)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,5 +135,63 @@ func TestChecksumsOfADist(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(dist), ".dist.tmp-*")); len(left) != 0 {
 		t.Errorf("staging left behind: %v", left)
+	}
+}
+
+// TestSharedPreCommands builds three targets: two whose pre commands and
+// env are the same share one run of them, the third (its own env) runs
+// them itself; every binary holds what the pre commands generated.
+func TestSharedPreCommands(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	files := map[string]string{
+		"go.mod":  "module example.com/pre\n\ngo 1.26\n",
+		"main.go": "package main\n\nvar version string\n\nfunc main() { println(gen, version) }\n",
+		"packager/buildspec.yaml": `flags_map:
+  Version: main.version
+foss:
+  compile_targets:
+    defaults:
+      output: pre-{{version}}-{{os}}-{{arch}}
+      pre:
+        - echo "run${EXTRA:+ $EXTRA}" >> "$PRE_LOG"
+        - printf 'package main\n\nconst gen = "generated"\n' > gen.go
+    a: {os: linux, arch: amd64}
+    b: {os: linux, arch: arm64}
+    c: {os: linux, arch: "386", env: [EXTRA=1]}
+`,
+	}
+	for name, body := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := filepath.Join(t.TempDir(), "pre.log")
+	dist := filepath.Join(t.TempDir(), "dist")
+	r := packyard(t, src, []string{"SOURCE_DATE_EPOCH=1709294400", "PRE_LOG=" + log, "GOFLAGS=-mod=mod", "GOPROXY=off"},
+		"build", "--version", "1.0.0", "--out", dist)
+	if r.code != 0 {
+		t.Fatalf("packyard build: exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := strings.Split(strings.TrimSpace(string(b)), "\n")
+	slices.Sort(runs)
+	if want := []string{"run", "run 1"}; !slices.Equal(runs, want) {
+		t.Errorf("pre commands ran as %q, want %q (once for a and b, once for c)", runs, want)
+	}
+	for _, arch := range []string{"amd64", "arm64", "386"} {
+		bin, err := os.ReadFile(filepath.Join(dist, "binaries", "pre-1.0.0-linux-"+arch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(bin), "generated") {
+			t.Errorf("%s binary lacks what the pre commands generated", arch)
+		}
 	}
 }

@@ -58,6 +58,12 @@ func (k *Key) JSON(name string, v any) {
 // File adds the bytes of a file, by their sha256.
 func (k *Key) File(name, path string) {
 	sum, err := FileSHA256(path)
+	k.FileSum(name, sum, err)
+}
+
+// FileSum is File for a file whose sha256 (hex) the caller already has,
+// or failed to get (err): the key is the same as File's.
+func (k *Key) FileSum(name, sum string, err error) {
 	if err != nil && k.err == nil {
 		k.err = fmt.Errorf("cache key %s: %w", name, err)
 	}

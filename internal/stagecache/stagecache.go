@@ -92,32 +92,40 @@ func validKey(key string) error {
 // damaged one (a file missing, short, long or changed, or an unreadable
 // index) is logged, removed and a miss, and no file of it is left in root.
 func (c *Cache) Get(key, root string, meta any) (bool, error) {
+	files, err := c.Restore(key, root, meta)
+	return files != nil, err
+}
+
+// Restore is Get returning the files restored (with the size and sha256
+// each was verified against) on a hit, nil on a miss: callers that hash
+// those files again may take the sums instead.
+func (c *Cache) Restore(key, root string, meta any) ([]File, error) {
 	if err := validKey(key); err != nil {
-		return false, err
+		return nil, err
 	}
 	unlock, err := c.lock(unix.LOCK_SH)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	files, damage, err := c.restore(key, root, meta)
 	unlock()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if damage != nil {
 		c.logf("stage cache: entry %s is damaged (%v); rebuilding", key[:12], damage)
 		for _, f := range files {
 			os.Remove(filepath.Join(root, filepath.FromSlash(f.Name)))
 		}
-		return false, c.remove(key)
+		return nil, c.remove(key)
 	}
 	if files == nil {
-		return false, nil
+		return nil, nil
 	}
 	// The entry's time of last use, which eviction goes by.
 	now := time.Now()
 	os.Chtimes(filepath.Join(c.entryDir(key), indexFile), now, now)
-	return true, nil
+	return files, nil
 }
 
 // restore copies the entry's files into root. It returns the files

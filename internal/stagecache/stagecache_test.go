@@ -90,6 +90,20 @@ func TestPutGet(t *testing.T) {
 	if ok, _ := c.Get(keyOf(t, "other"), t.TempDir(), nil); ok {
 		t.Error("another key hit")
 	}
+	// Restore gives each restored file's verified size and sum.
+	files, err := c.Restore(key, t.TempDir(), nil)
+	if err != nil || len(files) != len(names) {
+		t.Fatalf("Restore: %v, %v", files, err)
+	}
+	for _, f := range files {
+		want, err := FileSHA256(filepath.Join(src, f.Name))
+		if err != nil || f.SHA256 != want || f.Size != int64(len("binary a")) && f.Size != int64(len("package b")) {
+			t.Errorf("Restore: %+v, want sha256 %s (%v)", f, want, err)
+		}
+	}
+	if files, err := c.Restore(keyOf(t, "other"), t.TempDir(), nil); files != nil || err != nil {
+		t.Errorf("Restore of a missing entry: %v, %v", files, err)
+	}
 	if len(*logged) > 0 {
 		t.Errorf("logged %q", *logged)
 	}
@@ -303,6 +317,18 @@ func TestKeyEncoding(t *testing.T) {
 	k.File("missing", filepath.Join(t.TempDir(), "nope"))
 	if _, err := k.Sum(); err == nil {
 		t.Error("a key of a missing file has no error")
+	}
+	// FileSum with the file's sum keys as File does.
+	f := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(f, []byte("bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsum, err := FileSHA256(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum(func(k *Key) { k.File("f", f) }) != sum(func(k *Key) { k.FileSum("f", fsum, nil) }) {
+		t.Error("FileSum keys otherwise than File")
 	}
 	if _, err := (&Cache{}).Get("../../etc", t.TempDir(), nil); err == nil {
 		t.Error("a malformed key is accepted")

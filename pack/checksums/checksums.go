@@ -33,6 +33,9 @@ type Artifact struct {
 	Stage string
 	// Inputs name what it was made from (other artifacts' paths, the spec).
 	Inputs []string
+	// Sum, when set, gives the file's sha256 (hex) and size, already
+	// known to the caller, instead of reading the file again.
+	Sum func() (sha256 string, size int64, err error)
 }
 
 // Signer makes an armored detached signature; *sign.Key is one.
@@ -109,7 +112,11 @@ func Build(dist string, artifacts []Artifact) (*Manifest, error) {
 		case SumsFile, SignatureFile, ManifestFile:
 			return nil, fmt.Errorf("checksums: artifact %d: %q is written by checksums itself", i, a.Path)
 		}
-		sum, size, err := hashFile(filepath.Join(dist, filepath.FromSlash(a.Path)))
+		hash := a.Sum
+		if hash == nil {
+			hash = func() (string, int64, error) { return hashFile(filepath.Join(dist, filepath.FromSlash(a.Path))) }
+		}
+		sum, size, err := hash()
 		if err != nil {
 			return nil, fmt.Errorf("checksums: artifact %q: %w", a.Path, err)
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // SignRPMFile adds an OpenPGP signature to the rpm at path in place, with
-// the host's rpmsign (the path of rpmbuild-built packages; nfpm signs its
+// the host's rpmsign (the path of rpmbuild-built packages; pack/rpm signs its
 // own). The key is imported, unlocked, into a throwaway GNUPGHOME that is
 // removed afterwards, so no agent, keyring or pinentry of the user is used.
 // When k carries a fixed time (WithTime), gpg signs as of that time so the

@@ -1,0 +1,200 @@
+package rpm
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	gzip "github.com/klauspost/pgzip"
+
+	"github.com/packyard/packyard/internal/packtest"
+	"github.com/packyard/packyard/pack"
+)
+
+// TestSameBytesAsNFPM writes each Info with the streaming writer and with
+// the nfpm writer it replaced: the packages must be byte-identical, so
+// that no artifact changed with the writer.
+func TestSameBytesAsNFPM(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big")
+	// Over a few of pgzip's 1 MiB blocks, with a tail that is not a
+	// multiple of any buffer size.
+	payload := bytes.Repeat([]byte("packyard streams the rpm payload\n"), 150_001)
+	if err := os.WriteFile(big, payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := packtest.GPGKey(t, "s3cret")
+	base := func() *pack.Info {
+		return &pack.Info{
+			Name: "demo", Version: "1.2.0~rc1", Release: "3", Dist: "el9", Arch: "x86_64",
+			Summary: "A demo", Description: "A demo.\nOn two lines.", License: "MIT",
+			MTime: packtest.CommitTime(),
+			Contents: []pack.Content{
+				{Type: pack.File, Source: big, Destination: "/usr/bin/demo", Mode: 0o755},
+				{Type: pack.ConfigNoReplace, Data: []byte("a = 1\n"), Destination: "/etc/demo/demo.conf", Mode: 0o640},
+				{Type: pack.Config, Data: []byte(""), Destination: "/etc/demo/empty.conf"},
+				{Type: pack.Dir, Destination: "/etc/demo"},
+				{Type: pack.Dir, Destination: "/var/lib/demo/", Mode: 0o750, Owner: "demo", Group: "demo"},
+				{Type: pack.Symlink, Source: "/usr/bin/demo", Destination: "/usr/sbin/demo"},
+			},
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(*pack.Info)
+	}{
+		{"files, dirs, symlink, config", func(*pack.Info) {}},
+		{"every tag", func(i *pack.Info) {
+			i.Epoch, i.Vendor, i.Homepage, i.Group, i.Maintainer = "2", "Acme", "https://acme.example", "Applications/System", "Ops <ops@acme.example>"
+			i.Depends = []string{"glibc", "systemd >= 239", "(logrotate or cronie)", "glibc"}
+			i.Recommends = []string{"bash-completion"}
+			i.Provides = []string{"demo-tool = 1.2"}
+			i.Conflicts = []string{"old-demo < 1.0"}
+			i.Replaces = []string{"demo-legacy <= 0.9"}
+			i.Scripts = pack.Scripts{PreInstall: "getent group demo || groupadd -r demo\n", PostInstall: "systemctl daemon-reload\n",
+				PreRemove: "true\n", PostRemove: "systemctl try-restart demo\n", PostTrans: ":\n"}
+			i.ChangelogText = "Release 1.2.0~rc1\n\n  * with a detail\n\t\nlast line  \n"
+		}},
+		{"summary from the description, go arch, no dist", func(i *pack.Info) {
+			i.Summary, i.Arch, i.Dist, i.Release = "", "arm64", "", ""
+			i.Contents = append(i.Contents, pack.Content{Type: pack.Dir, Destination: "/"})
+		}},
+		{"description from the summary, no contents", func(i *pack.Info) {
+			i.Description, i.Contents, i.ChangelogText = "", nil, "One line"
+		}},
+		{"signed", func(i *pack.Info) {
+			i.Signing = &pack.Signing{KeyFile: key.Private, Passphrase: "s3cret"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info := base()
+			tt.edit(info)
+			var got bytes.Buffer
+			if err := (Packager{}).Package(info, &got); err != nil {
+				t.Fatal(err)
+			}
+			want, err := nfpmPackage(info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("%d bytes, sha256 %x; nfpm wrote %d bytes, sha256 %x; first difference at byte %d",
+					got.Len(), sha256.Sum256(got.Bytes()), len(want), sha256.Sum256(want), firstDiff(got.Bytes(), want))
+			}
+		})
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestBadContents checks what the streaming writer refuses, with the entry
+// named, instead of writing a package rpm would not install.
+func TestBadContents(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "x")
+	if err := os.WriteFile(src, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: no disk is used, and the writer refuses it before reading.
+	huge := filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, 1<<32); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		contents []pack.Content
+		want     string
+	}{
+		{"file of 4 GiB", []pack.Content{{Type: pack.File, Source: huge, Destination: "/huge"}}, "/huge: 4294967296 bytes; rpm's 32-bit file sizes stop at 4 GiB"},
+		{"missing source", []pack.Content{{Type: pack.File, Source: filepath.Join(dir, "nope"), Destination: "/usr/bin/x"}}, "/usr/bin/x: stat "},
+		{"no source", []pack.Content{{Type: pack.File, Destination: "/usr/bin/x"}}, "/usr/bin/x: no source and no data"},
+		{"directory source", []pack.Content{{Type: pack.File, Source: dir, Destination: "/usr/bin/x"}}, "is not a regular file"},
+		{"unknown type", []pack.Content{{Type: "ghost", Destination: "/x"}}, `/x: unknown content type "ghost"`},
+		{"symlink without target", []pack.Content{{Type: pack.Symlink, Destination: "/x"}}, "/x: symlink without a target"},
+		{"twice", []pack.Content{{Type: pack.File, Source: src, Destination: "/etc/x"}, {Type: pack.Config, Data: []byte{}, Destination: "etc//x"}}, "/etc/x: in the package twice"},
+		{"file as a parent", []pack.Content{{Type: pack.File, Source: src, Destination: "/etc/x"}, {Type: pack.Dir, Destination: "/etc/x/y/z"}}, "/etc/x/y/z: its parent /etc/x is not a directory"},
+		{"bad relation", nil, `relation "x >< 1"`},
+		{"bad epoch", nil, `epoch "one"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info := &pack.Info{Name: "x", Version: "1", Arch: "x86_64", MTime: packtest.CommitTime(), Contents: tt.contents}
+			switch tt.name {
+			case "bad relation":
+				info.Depends = []string{"x >< 1"}
+			case "bad epoch":
+				info.Epoch = "one"
+			}
+			err := (Packager{}).Package(info, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "rpm x: ") {
+				t.Fatalf("err = %v, want one starting %q and containing %q", err, "rpm x: ", tt.want)
+			}
+		})
+	}
+}
+
+// TestNoTempFileLeft checks that the spooled payload is removed, after a
+// package and after a failure.
+func TestNoTempFileLeft(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	info := &pack.Info{Name: "x", Version: "1", Arch: "x86_64", MTime: packtest.CommitTime(),
+		Contents: []pack.Content{{Type: pack.File, Data: []byte("x"), Destination: "/x"}}}
+	if err := (Packager{}).Package(info, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Packager{}).Package(info, failingWriter{}); err == nil {
+		t.Fatal("writing to a failing writer succeeded")
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in TMPDIR: %v", left)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+// TestPayloadBytesIndependentOfConcurrency checks what capping pgzip's
+// blocks in flight relies on: the compressed bytes depend on the block
+// size only.
+func TestPayloadBytesIndependentOfConcurrency(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef packyard payload "), 200_000) // ~6.6 MiB
+	var want []byte
+	for _, blocks := range []int{1, 2, 3, 8} {
+		var b bytes.Buffer
+		z, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := z.SetConcurrency(pgzipBlock, blocks); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := z.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = b.Bytes()
+		} else if !bytes.Equal(b.Bytes(), want) {
+			t.Errorf("%d blocks in flight: other bytes than with 1", blocks)
+		}
+	}
+}

@@ -1,0 +1,516 @@
+package rpm
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"path"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cavaliergopher/cpio"
+	"github.com/google/rpmpack"
+	gzip "github.com/klauspost/pgzip"
+
+	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/internal/nfpmutil"
+	"github.com/packyard/packyard/pack/rpmspec"
+	"github.com/packyard/packyard/pack/sign"
+)
+
+// Header tags (rpm's rpmtag.h); signature tags share the numbers' space
+// with their own meanings.
+const (
+	tagHeaderI18NTable = 100
+	tagName            = 1000
+	tagVersion         = 1001
+	tagRelease         = 1002
+	tagEpoch           = 1003
+	tagSummary         = 1004
+	tagDescription     = 1005
+	tagBuildTime       = 1006
+	tagBuildHost       = 1007
+	tagSize            = 1009
+	tagVendor          = 1011
+	tagLicense         = 1014
+	tagPackager        = 1015
+	tagGroup           = 1016
+	tagURL             = 1020
+	tagOS              = 1021
+	tagArch            = 1022
+	tagPrein           = 1023
+	tagPostin          = 1024
+	tagPreun           = 1025
+	tagPostun          = 1026
+	tagFileSizes       = 1028
+	tagFileModes       = 1030
+	tagFileRDevs       = 1033
+	tagFileMTimes      = 1034
+	tagFileDigests     = 1035
+	tagFileLinkTos     = 1036
+	tagFileFlags       = 1037
+	tagFileUserName    = 1039
+	tagFileGroupName   = 1040
+	tagSourceRPM       = 1044
+	tagFileVerifyFlags = 1045
+	tagProvideName     = 1047
+	tagRequireFlags    = 1048
+	tagRequireName     = 1049
+	tagRequireVersion  = 1050
+	tagConflictFlags   = 1053
+	tagConflictName    = 1054
+	tagConflictVersion = 1055
+	tagChangelogTime   = 1080
+	tagChangelogName   = 1081
+	tagChangelogText   = 1082
+	tagPreinProg       = 1085
+	tagPostinProg      = 1086
+	tagPreunProg       = 1087
+	tagPostunProg      = 1088
+	tagObsoleteName    = 1090
+	tagFileDevices     = 1095
+	tagFileINodes      = 1096
+	tagFileLangs       = 1097
+	tagProvideFlags    = 1112
+	tagProvideVersion  = 1113
+	tagObsoleteFlags   = 1114
+	tagObsoleteVersion = 1115
+	tagDirIndexes      = 1116
+	tagBaseNames       = 1117
+	tagDirNames        = 1118
+	tagPayloadFormat   = 1124
+	tagPayloadCompress = 1125
+	tagPayloadFlags    = 1126
+	tagPosttrans       = 1152
+	tagPosttransProg   = 1154
+	tagFileDigestAlgo  = 5011
+	tagRecommendName   = 5046
+	tagRecommendVer    = 5047
+	tagRecommendFlags  = 5048
+	tagPayloadDigest   = 5092
+	tagPayloadDigestAl = 5093
+
+	sigTagRSA         = 268  // OpenPGP signature of the header
+	sigTagSHA256      = 273  // hex sha256 of the header
+	sigTagSize        = 1000 // header + compressed payload
+	sigTagPGP         = 1002 // OpenPGP signature of header + payload
+	sigTagPayloadSize = 1007
+
+	digestSHA256 = 8 // PGPHASHALGO_SHA256
+)
+
+// archToRPM spells Go's architecture names as rpm does, for an Info
+// whose Arch was not mapped yet (nfpm did the same).
+var archToRPM = map[string]string{
+	"all": "noarch", "amd64": "x86_64", "386": "i386", "arm64": "aarch64",
+	"arm5": "armv5tel", "arm6": "armv6hl", "arm7": "armv7hl",
+	"mips64le": "mips64el", "mipsle": "mipsel", "mips": "mips", "loong64": "loongarch64",
+}
+
+// writePackage writes the package: the payload to a temporary file first (its
+// size and digest go into the header, which comes before it), then lead,
+// signature header, header and payload to w.
+func writePackage(info *pack.Info, w io.Writer) error {
+	fs, err := files(info.Contents)
+	if err != nil {
+		return err
+	}
+	var signer *sign.Key
+	if info.Signing != nil {
+		// Signed as of the package's time, not the clock's, so that the
+		// same key gives the same bytes on every run.
+		if signer, err = sign.FromSigning(info.Signing); err != nil {
+			return err
+		}
+		signer = signer.WithTime(info.MTime)
+	}
+	p, err := spoolPayload(fs)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+
+	h, err := mainHeader(info, fs, p)
+	if err != nil {
+		return err
+	}
+	hb, err := h.bytes()
+	if err != nil {
+		return err
+	}
+	total := int64(len(hb)) + p.size
+	if total > math.MaxInt32 {
+		return fmt.Errorf("header and payload are %d bytes; rpm's 32-bit size tags stop at 2 GiB", total)
+	}
+	sum := sha256.Sum256(hb)
+	s := newHeader(regionSignatures)
+	s.set(sigTagSize, int32s(uint32(total)))
+	s.set(sigTagSHA256, str(hex.EncodeToString(sum[:])))
+	s.set(sigTagPayloadSize, int32s(p.filesSize))
+	if signer != nil {
+		var sig bytes.Buffer
+		if err := signer.Detach(bytes.NewReader(hb), &sig); err != nil {
+			return err
+		}
+		s.set(sigTagRSA, bin(bytes.Clone(sig.Bytes())))
+		sig.Reset()
+		if err := p.rewind(); err != nil {
+			return err
+		}
+		if err := signer.Detach(io.MultiReader(bytes.NewReader(hb), p.f), &sig); err != nil {
+			return err
+		}
+		s.set(sigTagPGP, bin(sig.Bytes()))
+	}
+	sb, err := s.bytes()
+	if err != nil {
+		return err
+	}
+	if err := p.rewind(); err != nil {
+		return err
+	}
+	nvr := info.Name + "-" + info.Version + "-" + release(info)
+	// The signature header is padded to 8 bytes; the main header follows.
+	for _, b := range [][]byte{lead(nvr), sb, make([]byte, (8-len(sb)%8)%8), hb} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	if n, err := io.Copy(w, p.f); err != nil {
+		return fmt.Errorf("payload: %w", err)
+	} else if n != p.size {
+		return fmt.Errorf("payload: copied %d of %d bytes", n, p.size)
+	}
+	return nil
+}
+
+// release is the Release tag: the Info's release and dist, spelled as
+// pack/rpmspec spells them, so that both builders name a package alike.
+func release(info *pack.Info) string {
+	return rpmspec.Release(info)
+}
+
+// mainHeader builds the package's header, once the payload is written.
+func mainHeader(info *pack.Info, fs []*file, p *payload) (*header, error) {
+	h := newHeader(regionImmutable)
+	rel := release(info)
+	arch := info.Arch
+	if a, ok := archToRPM[arch]; ok {
+		arch = a
+	}
+	description := nfpmutil.OrDefault(info.Description, info.Summary)
+	summary := nfpmutil.OrDefault(info.Summary, strings.Split(description, "\n")[0])
+	h.set(tagHeaderI18NTable, str("C"))
+	h.set(tagName, str(info.Name))
+	h.set(tagVersion, str(info.Version))
+	h.set(tagRelease, str(rel))
+	if info.Epoch != "" {
+		e, err := strconv.ParseUint(info.Epoch, 10, 32)
+		if err != nil || e == math.MaxUint32 {
+			return nil, fmt.Errorf("epoch %q is not a 32-bit unsigned number", info.Epoch)
+		}
+		h.set(tagEpoch, int32s(uint32(e)))
+	}
+	h.set(tagSummary, str(summary))
+	h.set(tagDescription, str(description))
+	h.set(tagBuildHost, str(BuildHost))
+	h.set(tagBuildTime, int32s(uint32(info.MTime.Unix())))
+	h.set(tagSize, int32s(p.filesSize))
+	h.set(tagPayloadFormat, str("cpio"))
+	h.set(tagPayloadCompress, str("gzip"))
+	h.set(tagPayloadFlags, str("9"))
+	h.set(tagArch, str(arch))
+	h.set(tagOS, str(nfpmutil.OrDefault(info.Platform, "linux")))
+	h.set(tagLicense, str(info.License))
+	for tag, v := range map[uint32]string{
+		tagVendor: info.Vendor, tagPackager: info.Maintainer, tagGroup: info.Group, tagURL: info.Homepage,
+	} {
+		if v != "" {
+			h.set(tag, str(v))
+		}
+	}
+	h.set(tagPayloadDigest, strs(hex.EncodeToString(p.digest)))
+	h.set(tagPayloadDigestAl, int32s(digestSHA256))
+	// A binary package names its source package; rpm tells binary from
+	// source packages by this tag's presence.
+	h.set(tagSourceRPM, str(info.Name+"-"+info.Version+"-"+rel+".src.rpm"))
+	for _, s := range []struct {
+		body      string
+		tag, prog uint32
+	}{
+		{info.Scripts.PreInstall, tagPrein, tagPreinProg},
+		{info.Scripts.PostInstall, tagPostin, tagPostinProg},
+		{info.Scripts.PreRemove, tagPreun, tagPreunProg},
+		{info.Scripts.PostRemove, tagPostun, tagPostunProg},
+		{info.Scripts.PostTrans, tagPosttrans, tagPosttransProg},
+	} {
+		if s.body != "" {
+			h.set(s.tag, str(s.body))
+			h.set(s.prog, str("/bin/sh"))
+		}
+	}
+	if len(fs) > 0 {
+		fileTags(h, fs, uint32(info.MTime.Unix()))
+	}
+	self := info.Name + " = " + info.Version + "-" + rel
+	for _, r := range []struct {
+		items                []string
+		name, version, flags uint32
+	}{
+		{append(slices.Clone(info.Provides), self), tagProvideName, tagProvideVersion, tagProvideFlags},
+		{info.Replaces, tagObsoleteName, tagObsoleteVersion, tagObsoleteFlags},
+		{info.Recommends, tagRecommendName, tagRecommendVer, tagRecommendFlags},
+		{info.Depends, tagRequireName, tagRequireVersion, tagRequireFlags},
+		{info.Conflicts, tagConflictName, tagConflictVersion, tagConflictFlags},
+	} {
+		if err := relations(h, r.items, r.name, r.version, r.flags); err != nil {
+			return nil, err
+		}
+	}
+	if info.ChangelogText != "" {
+		h.set(tagChangelogTime, int32s(uint32(info.MTime.Unix())))
+		h.set(tagChangelogName, strs(nfpmutil.OrDefault(info.Maintainer, "packyard")+" - "+info.Version+"-"+rel))
+		h.set(tagChangelogText, strs(changelogText(info.ChangelogText)))
+	}
+	return h, nil
+}
+
+// fileTags sets the header's per-file arrays. Directories are sized 4096
+// and have no digest, as rpmbuild records them. The inode, device, rdev,
+// verify-flag and language arrays hold the constant values rpmpack wrote:
+// rpm needs them present, not meaningful, for packages built elsewhere.
+func fileTags(h *header, fs []*file, mtime uint32) {
+	n := len(fs)
+	var (
+		base, dirs, owners, groups, digests, links, langs = make([]string, n), []string{}, make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		dirIndex                                          = map[string]uint32{}
+		dirIdx, sizes, mtimes, flags, inodes, devices     = make([]uint32, n), make([]uint32, n), make([]uint32, n), make([]uint32, n), make([]uint32, n), make([]uint32, n)
+		algos, verify                                     = make([]uint32, n), make([]uint32, n)
+		modes, rdevs                                      = make([]uint16, n), make([]uint16, n)
+	)
+	for i, f := range fs {
+		dir, name := path.Split(f.name)
+		idx, ok := dirIndex[dir]
+		if !ok {
+			idx = uint32(len(dirs))
+			dirIndex[dir] = idx
+			dirs = append(dirs, dir)
+		}
+		dirIdx[i], base[i] = idx, name
+		owners[i], groups[i], modes[i], flags[i], mtimes[i] = f.owner, f.group, f.mode, f.flags, mtime
+		switch {
+		case f.isDir():
+			sizes[i] = 4096
+		case f.isSymlink():
+			sizes[i], links[i] = uint32(len(f.linkTo)), f.linkTo
+		default:
+			sizes[i], digests[i] = f.size, f.digest
+		}
+		inodes[i], devices[i], algos[i], verify[i], rdevs[i] = uint32(i+1), 1, digestSHA256, math.MaxUint32, 1
+	}
+	h.set(tagBaseNames, strs(base...))
+	h.set(tagDirIndexes, int32s(dirIdx...))
+	h.set(tagDirNames, strs(dirs...))
+	h.set(tagFileSizes, int32s(sizes...))
+	h.set(tagFileModes, int16s(modes...))
+	h.set(tagFileUserName, strs(owners...))
+	h.set(tagFileGroupName, strs(groups...))
+	h.set(tagFileMTimes, int32s(mtimes...))
+	h.set(tagFileDigests, strs(digests...))
+	h.set(tagFileLinkTos, strs(links...))
+	h.set(tagFileFlags, int32s(flags...))
+	h.set(tagFileINodes, int32s(inodes...))
+	h.set(tagFileDevices, int32s(devices...))
+	h.set(tagFileDigestAlgo, int32s(algos...))
+	h.set(tagFileVerifyFlags, int32s(verify...))
+	h.set(tagFileRDevs, int16s(rdevs...))
+	h.set(tagFileLangs, strs(langs...))
+}
+
+// relations sets one kind of dependency ("name", "name >= 1.2", or a rich
+// "(a or b)"), parsed as nfpm parsed it; a relation given twice is kept
+// once. None leaves the tags out.
+func relations(h *header, items []string, nameTag, versionTag, flagsTag uint32) error {
+	var rs rpmpack.Relations
+	for _, item := range items {
+		if err := rs.Set(item); err != nil {
+			return fmt.Errorf("relation %q: %w", item, err)
+		}
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	names, versions, flags := make([]string, len(rs)), make([]string, len(rs)), make([]uint32, len(rs))
+	for i, r := range rs {
+		names[i], versions[i], flags[i] = r.Name, r.Version, uint32(r.Sense)
+	}
+	h.set(nameTag, strs(names...))
+	h.set(versionTag, strs(versions...))
+	h.set(flagsTag, int32s(flags...))
+	return nil
+}
+
+// changelogText formats one entry's text as nfpm's rpm changelog template
+// did: "- " before the first line, blank lines dropped.
+func changelogText(note string) string {
+	lines := strings.Split(note, "\n")
+	var b strings.Builder
+	b.WriteString("\n- " + lines[0])
+	for _, l := range lines[1:] {
+		if strings.TrimSpace(l) != "" {
+			b.WriteString("\n" + l)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// payload is the gzip'd cpio archive of the package's files, spooled to a
+// temporary file.
+type payload struct {
+	f         *os.File
+	size      int64  // compressed bytes
+	digest    []byte // sha256 of the compressed bytes
+	filesSize uint32 // the files' bytes (and symlink targets'), rpm's SIZE
+}
+
+func (p *payload) rewind() error {
+	if _, err := p.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("payload: %w", err)
+	}
+	return nil
+}
+
+func (p *payload) close() {
+	p.f.Close()
+	os.Remove(p.f.Name())
+}
+
+// countingHash counts and hashes what is written through it.
+type countingHash struct {
+	hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(b []byte) (int, error) {
+	c.n += int64(len(b))
+	return c.Hash.Write(b)
+}
+
+// spoolPayload writes fs as a cpio archive through gzip -9 (pgzip, one
+// 1 MiB block per core, as rpmpack compressed) into a temporary file,
+// taking each regular file's size and digest on the way. Each file is
+// read once, in blocks.
+func spoolPayload(fs []*file) (_ *payload, err error) {
+	tmp, err := os.CreateTemp("", "packyard-rpm-payload-")
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	p := &payload{f: tmp}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	sum := &countingHash{Hash: sha256.New()}
+	z, err := gzip.NewWriterLevel(io.MultiWriter(tmp, sum), gzip.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	if err := z.SetConcurrency(pgzipBlock, pgzipBlocks()); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	arch := cpio.NewWriter(z)
+	var total uint64
+	for _, f := range fs {
+		if err := addToPayload(arch, f); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+		if !f.isDir() {
+			total += uint64(size(f))
+		}
+	}
+	if err := arch.Close(); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	if err := z.Close(); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	if total > math.MaxInt32 {
+		return nil, fmt.Errorf("payload: %d bytes of files; rpm's 32-bit size tags stop at 2 GiB", total)
+	}
+	p.size, p.digest, p.filesSize = sum.n, sum.Sum(nil), uint32(total)
+	return p, nil
+}
+
+// pgzip cuts the payload into blocks of pgzipBlock bytes, each deflated
+// with the end of the one before as its dictionary: the output depends on
+// the block size (rpmpack's, pgzip's default), not on how many blocks are
+// compressed at once. Each block in flight holds its input and a level-9
+// compressor (~2-3 MiB); one per core, as rpmpack had it, but at most 8,
+// so that memory stays bounded on machines with many cores.
+const pgzipBlock = 1 << 20
+
+func pgzipBlocks() int { return min(runtime.GOMAXPROCS(0), 8) }
+
+func size(f *file) uint32 {
+	if f.isSymlink() {
+		return uint32(len(f.linkTo))
+	}
+	return f.size
+}
+
+// addToPayload writes f's cpio entry; for a regular file it also sets
+// f.size and f.digest from the bytes written.
+func addToPayload(arch *cpio.Writer, f *file) error {
+	hdr := &cpio.Header{Name: f.name, Mode: cpio.FileMode(f.mode), Links: 1}
+	switch {
+	case f.isDir():
+		hdr.Links = 2
+		return arch.WriteHeader(hdr)
+	case f.isSymlink():
+		hdr.Size = int64(len(f.linkTo))
+		if err := arch.WriteHeader(hdr); err != nil {
+			return err
+		}
+		_, err := io.WriteString(arch, f.linkTo)
+		return err
+	}
+	var (
+		body io.Reader
+		n    int64
+	)
+	if f.source == "" {
+		body, n = bytes.NewReader(f.data), int64(len(f.data))
+	} else {
+		src, err := os.Open(f.source)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		st, err := src.Stat()
+		if err != nil {
+			return err
+		}
+		body, n = src, st.Size()
+	}
+	if n > math.MaxUint32 {
+		return fmt.Errorf("%d bytes; rpm's 32-bit file sizes stop at 4 GiB", n)
+	}
+	hdr.Size = n
+	if err := arch.WriteHeader(hdr); err != nil {
+		return err
+	}
+	d := sha256.New()
+	if _, err := io.CopyN(io.MultiWriter(arch, d), body, n); err != nil {
+		return fmt.Errorf("reading %s: %w", f.source, err)
+	}
+	f.size, f.digest = uint32(n), hex.EncodeToString(d.Sum(nil))
+	return nil
+}
