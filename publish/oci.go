@@ -44,7 +44,14 @@ func (OCI) Publish(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	counter := &registryTransport{next: remote.DefaultTransport, tr: j.Transport}
+	// The targets' own HTTP client: its connect and response-header
+	// timeouts turn a stalled registry into an error that is retried,
+	// where go-containerregistry's default transport would wait forever.
+	next := j.Transport.client().Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	counter := &registryTransport{next: next, tr: j.Transport}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithTransport(counter),

@@ -9,9 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -311,5 +316,61 @@ func TestCACerts(t *testing.T) {
 	}
 	if n := bytes.Count(a, []byte("-----BEGIN CERTIFICATE-----")); n < 100 {
 		t.Errorf("%d certificates, want Mozilla's roots", n)
+	}
+}
+
+// TestOCIStall pushes through a proxy that never answers the first
+// manifest upload: the response-header timeout ends that try, and the
+// retry lands the image.
+func TestOCIStall(t *testing.T) {
+	reg := packtest.StartRegistry(t)
+	base, _ := ociBase(t, reg.Host)
+	u, _ := url.Parse("http://" + reg.Host)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	stalled := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		stall := r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && stalled == 0
+		if stall {
+			stalled++
+		}
+		mu.Unlock()
+		if stall {
+			io.Copy(io.Discard, r.Body)
+			<-release
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	defer close(release) // before srv.Close, which waits for the stalled handler
+	host := strings.TrimPrefix(srv.URL, "http://")
+	target := &buildspec.PublishTarget{Name: "images", Type: buildspec.PublishOCI,
+		Image: host + "/acme/backplane", Tags: []string{"{{version}}"}, Base: base,
+		Binaries: []string{"64bit_linux", "arm64_linux"}}
+	var log strings.Builder
+	client := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 300 * time.Millisecond}}
+	_, err := Publish(context.Background(), Options{Spec: &buildspec.Spec{}, Flavour: ociFlavour(target),
+		Dist: ociRelease(t, "0.26.0acme", ""), Version: "0.26.0acme", Getenv: os.Getenv,
+		Transport: &Transport{Client: client, Backoff: time.Millisecond},
+		Logf:      func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) }})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	mu.Lock()
+	n := stalled
+	mu.Unlock()
+	if n != 1 || !strings.Contains(log.String(), "retry 2/5 of PUT") || !strings.Contains(log.String(), "timeout awaiting response headers") {
+		t.Errorf("stalled %d times; want one stall, retried:\n%s", n, log.String())
+	}
+	ref, _ := name.ParseReference(reg.Host + "/acme/backplane:0.26.0acme")
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validateIndex(idx); err != nil {
+		t.Errorf("the pushed image is not whole: %v", err)
 	}
 }
