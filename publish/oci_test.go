@@ -374,3 +374,51 @@ func TestOCIStall(t *testing.T) {
 		t.Errorf("the pushed image is not whole: %v", err)
 	}
 }
+
+// TestOCIForbidden checks that a 403 is not retried and that the error
+// names the target and the registry, never the password.
+func TestOCIForbidden(t *testing.T) {
+	reg := packtest.StartRegistry(t)
+	base, _ := ociBase(t, reg.Host)
+	u, _ := url.Parse("http://" + reg.Host)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	var mu sync.Mutex
+	posts := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			mu.Lock()
+			posts++
+			mu.Unlock()
+			http.Error(w, `{"errors":[{"code":"DENIED","message":"no push for you"}]}`, http.StatusForbidden)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	target := &buildspec.PublishTarget{Name: "images", Type: buildspec.PublishOCI,
+		Image: host + "/acme/backplane", Tags: []string{"{{version}}"}, Base: base,
+		Binaries: []string{"64bit_linux"}, UsernameEnv: "REG_USER", PasswordEnv: "REG_PASS"}
+	const pass = "s3cret-Registry-Pa55"
+	env := map[string]string{"REG_USER": "ci", "REG_PASS": pass}
+	_, err := Publish(context.Background(), Options{Spec: &buildspec.Spec{}, Flavour: ociFlavour(target),
+		Dist: ociRelease(t, "0.26.0acme", ""), Version: "0.26.0acme", Getenv: func(k string) string { return env[k] },
+		Transport: &Transport{Backoff: time.Millisecond}})
+	if err == nil {
+		t.Fatal("a registry that refuses every push: no error")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "publish target images (oci)") || !strings.Contains(msg, host+"/acme/backplane") || !strings.Contains(msg, "DENIED") {
+		t.Errorf("error %q: want the target, the registry and its answer", msg)
+	}
+	if strings.Contains(msg, pass) {
+		t.Errorf("the password is in the error: %q", msg)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// One image: three blobs, each started with a POST (the base layer's
+	// a cross-repository mount); a refused one is not tried again.
+	if posts > 3 {
+		t.Errorf("%d upload starts: a 403 was retried", posts)
+	}
+}
