@@ -388,12 +388,7 @@ func (p *parser) publishBinaries(fl *Flavour, f pair) ([]string, error) {
 	v := resolve(f.val)
 	for i, n := range names {
 		at, path := resolve(v.Content[i]), fmt.Sprintf("%s[%d]", f.path, i)
-		var ct *CompileTarget
-		for _, c := range fl.CompileTargets {
-			if c.Name == n {
-				ct = c
-			}
-		}
+		ct := fl.CompileTarget(n)
 		switch {
 		case ct == nil:
 			return nil, p.errAt(at, path, "no compile target %q in flavour %s%s", n, fl.Name, didYouMean(n, known))

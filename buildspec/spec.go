@@ -39,6 +39,16 @@ type Flavour struct {
 	Publish []*PublishTarget
 }
 
+// CompileTarget returns the flavour's compile target called name, or nil.
+func (fl *Flavour) CompileTarget(name string) *CompileTarget {
+	for _, t := range fl.CompileTargets {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
 // CompileTarget is one go build of the product.
 type CompileTarget struct {
 	Name  string

@@ -266,16 +266,14 @@ func imageTarget(fl *buildspec.Flavour, name string) (*buildspec.CompileTarget, 
 		}
 	}
 	if name != "" {
-		for _, t := range fl.CompileTargets {
-			if t.Name != name {
-				continue
-			}
-			if t.OS != "linux" {
-				return nil, fmt.Errorf("compile target %s: builds for %s; an image needs a linux target", name, t.OS)
-			}
-			return t, nil
+		t := fl.CompileTarget(name)
+		switch {
+		case t == nil:
+			return nil, fmt.Errorf("compile target %q: not in flavour %s", name, fl.Name)
+		case t.OS != "linux":
+			return nil, fmt.Errorf("compile target %s: builds for %s; an image needs a linux target", name, t.OS)
 		}
-		return nil, fmt.Errorf("compile target %q: not in flavour %s", name, fl.Name)
+		return t, nil
 	}
 	for _, t := range linux {
 		if t.Arch == "amd64" {

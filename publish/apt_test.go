@@ -25,11 +25,7 @@ func TestAptGet(t *testing.T) {
 	ctx := context.Background()
 	srv := startNginx(t)
 	counter := startFaultyProxy(t, srv.URL, 0)
-	gpg := packtest.GPGKey(t, "repo-pass")
-	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpg, key := repoKey(t)
 	target := &buildspec.PublishTarget{Name: "debian", Type: buildspec.PublishApt,
 		URL: counter.URL + "apt", Packages: []string{"bookworm_64"}, Suite: "{{dist}}", Component: "main",
 		UsernameEnv: "REPO_USER", PasswordEnv: "REPO_PASSWORD"}

@@ -23,7 +23,6 @@ import (
 
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 
-	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/pack/oci"
 	"github.com/packyard/packyard/version"
 )
@@ -56,8 +55,6 @@ func (OCI) Publish(ctx context.Context, j *Job) error {
 		remote.WithContext(ctx),
 		remote.WithTransport(counter),
 		remote.WithAuth(registryAuth(j.Transport.Auth)),
-		remote.WithRetryStatusCodes(http.StatusRequestTimeout, http.StatusTooManyRequests,
-			http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout),
 		remote.WithRetryBackoff(remote.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Jitter: 0.5, Steps: 5}),
 		remote.WithRetryPredicate(retriable),
 	}
@@ -133,12 +130,7 @@ func (j *Job) ociIndex(ctx context.Context) (v1.ImageIndex, []string, error) {
 	var platforms []oci.Platform
 	var names []string
 	for _, tn := range j.Target.Binaries {
-		var ct *buildspec.CompileTarget
-		for _, c := range j.Flavour.CompileTargets {
-			if c.Name == tn {
-				ct = c
-			}
-		}
+		ct := j.Flavour.CompileTarget(tn)
 		if ct == nil {
 			return nil, nil, fmt.Errorf("no compile target %s in flavour %s", tn, j.Flavour.Name)
 		}
@@ -306,8 +298,7 @@ func retriable(err error) bool {
 	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {
-		c := terr.StatusCode
-		return c >= 500 || c == http.StatusRequestTimeout || c == http.StatusTooManyRequests
+		return retryStatus(terr.StatusCode)
 	}
 	return true
 }
@@ -374,7 +365,7 @@ func (c *registryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 			why = err.Error()
-		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout:
+		case retryStatus(resp.StatusCode):
 			if try >= attempts {
 				return resp, nil
 			}

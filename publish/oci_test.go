@@ -22,11 +22,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/packyard/packyard/buildspec"
@@ -83,32 +80,9 @@ func ociRelease(t *testing.T, v, salt string) string {
 // layout, the two ways a publish gets its base.
 func ociBase(t *testing.T, reg string) (ref, layoutDir string) {
 	t.Helper()
-	idx := v1.ImageIndex(empty.Index)
-	for _, arch := range []string{"amd64", "arm64"} {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		body := []byte("busybox for " + arch)
-		tw.WriteHeader(&tar.Header{Name: "bin/sh", Mode: 0o755, Size: int64(len(body))})
-		tw.Write(body)
-		tw.Close()
-		data := buf.Bytes()
-		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := mutate.AppendLayers(empty.Image, l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, _ := img.ConfigFile()
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture, cf.Created = "linux", arch, v1.Time{Time: time.Now()}
-		cf.Config.Env, cf.Config.Cmd = []string{"PATH=/bin"}, []string{"sh"}
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			t.Fatal(err)
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
-			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	idx, err := packtest.StandinBase([]byte("#!busybox"), "linux/amd64", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
 	}
 	ref = reg + "/base/busybox:glibc"
 	r, err := name.ParseReference(ref)

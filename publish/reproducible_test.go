@@ -15,8 +15,6 @@ import (
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/internal/packtest"
-	"github.com/packyard/packyard/pack"
-	"github.com/packyard/packyard/pack/sign"
 )
 
 // TestIndexesReproducible publishes one signed release, with its time,
@@ -28,11 +26,7 @@ import (
 func TestIndexesReproducible(t *testing.T) {
 	packtest.Need(t, "createrepo_c", "dpkg-scanpackages", "apt-ftparchive")
 	ctx := context.Background()
-	gpg := packtest.GPGKey(t, "repo-pass")
-	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpg, key := repoKey(t)
 	// The release's time must not predate the key, or the key's creation
 	// time would be used instead; the second is whole, as in
 	// SOURCE_DATE_EPOCH.
@@ -170,11 +164,7 @@ func TestRerunReadsNoPackage(t *testing.T) {
 	ctx := context.Background()
 	srv := startNginx(t)
 	counter := startFaultyProxy(t, srv.URL, 0)
-	gpg := packtest.GPGKey(t, "repo-pass")
-	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpg, key := repoKey(t)
 	dist := release(t, "0.26.0acme", &gpg)
 	tests := []struct {
 		typ, dist string
@@ -235,11 +225,7 @@ func TestRerunReadsNoPackage(t *testing.T) {
 func TestRerunRepairsSignatures(t *testing.T) {
 	packtest.Need(t, "createrepo_c", "dpkg-scanpackages", "apt-ftparchive")
 	ctx := context.Background()
-	gpg := packtest.GPGKey(t, "repo-pass")
-	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpg, key := repoKey(t)
 	dist := release(t, "0.26.0acme", &gpg)
 	rudderDist := rudderRelease(t, "0.26.0acme")
 	stale := func(t *testing.T, dir, index, sig string, clear bool) {

@@ -14,10 +14,8 @@ import (
 
 	"github.com/packyard/packyard/buildspec"
 	"github.com/packyard/packyard/internal/packtest"
-	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/checksums"
 	"github.com/packyard/packyard/pack/rpkg"
-	"github.com/packyard/packyard/pack/sign"
 	"github.com/packyard/packyard/templates"
 )
 
@@ -47,11 +45,7 @@ func TestRudderRepository(t *testing.T) {
 	ctx := context.Background()
 	srv := startNginx(t)
 	counter := startFaultyProxy(t, srv.URL, 0)
-	gpg := packtest.GPGKey(t, "repo-pass")
-	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpg, key := repoKey(t)
 	target := &buildspec.PublishTarget{Name: "plugins", Type: buildspec.PublishRudder, URL: counter.URL + "plugins/",
 		Channel: "release", UsernameEnv: "U", PasswordEnv: "P"}
 	fl := testFlavour(target)

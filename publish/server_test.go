@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/packyard/packyard/internal/packtest"
+	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/sign"
 )
 
 // startNginx is packtest.StartNginx.
@@ -111,4 +113,16 @@ func (p *faultyProxy) getsSince(n int) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.gets[min(n, len(p.gets)):]...)
+}
+
+// repoKey is a passphrase-protected test key, as gpg has it (to verify
+// with) and as the publishers sign with.
+func repoKey(t *testing.T) (packtest.Key, *sign.Key) {
+	t.Helper()
+	gpg := packtest.GPGKey(t, "repo-pass")
+	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gpg, key
 }

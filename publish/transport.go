@@ -384,7 +384,15 @@ func putFile(name, local string) error {
 	return os.Rename(tmp.Name(), name)
 }
 
-// do sends one request, retried while it fails transiently: on 5xx, 429,
+// retryStatus says whether a response status is worth asking again: the
+// server's trouble (5xx), too many requests (429) and a request timeout
+// (408). Other statuses (401, 403, 404, ...) will not change by asking
+// again.
+func retryStatus(code int) bool {
+	return code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+}
+
+// do sends one request, retried while it fails transiently: on 5xx, 408, 429,
 // a connection reset or refused, or a timeout, up to Attempts tries with
 // exponential backoff and full jitter (or the server's Retry-After).
 // Other statuses fail at once: a 401, 403 or 404 will not change by
@@ -409,7 +417,7 @@ func (t *Transport) do(ctx context.Context, method string, u *url.URL, b *body) 
 		case resp.StatusCode == http.StatusNotFound:
 			resp.Body.Close()
 			return nil, fmt.Errorf("%s: %w", where, ErrNotFound)
-		case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		case retryStatus(resp.StatusCode):
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			why = resp.Status

@@ -26,11 +26,7 @@ func TestYumDnf(t *testing.T) {
 	ctx := context.Background()
 	srv := startNginx(t)
 	counter := startFaultyProxy(t, srv.URL, 0)
-	gpg := packtest.GPGKey(t, "repo-pass")
-	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpg, key := repoKey(t)
 	target := &buildspec.PublishTarget{Name: "el", Type: buildspec.PublishYum,
 		URL: counter.URL + "el/{{dist}}/{{arch}}", Packages: []string{"el8_64"},
 		UsernameEnv: "REPO_USER", PasswordEnv: "REPO_PASSWORD"}
@@ -165,11 +161,7 @@ func TestYumForeignRepo(t *testing.T) {
 	packtest.Need(t, "createrepo_c", "dnf")
 	ctx := context.Background()
 	srv := startNginx(t)
-	gpg := packtest.GPGKey(t, "repo-pass")
-	key, err := sign.FromSigning(&pack.Signing{KeyFile: gpg.Private, Passphrase: "repo-pass"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpg, key := repoKey(t)
 	repo := filepath.Join(srv.Root, "el8")
 	os.MkdirAll(repo, 0o755)
 	v1 := release(t, "0.26.0acme", &gpg)
@@ -193,7 +185,7 @@ func TestYumForeignRepo(t *testing.T) {
 	before := listing()
 	for _, dry := range []bool{true, false} {
 		var log []string
-		_, err = Publish(ctx, Options{
+		_, err := Publish(ctx, Options{
 			Spec: &buildspec.Spec{File: "buildspec.yaml"}, Flavour: testFlavour(target), Dist: v2,
 			Version: "0.26.1acme", Key: key, DryRun: dry, Transport: &Transport{Backoff: 1, MaxBackoff: 1},
 			Logf:   func(f string, a ...any) { log = append(log, fmt.Sprintf(f, a...)); t.Logf(f, a...) },

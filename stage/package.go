@@ -102,12 +102,9 @@ func packageOutputs(dir string, f *buildspec.Flavour, v version.Version) func(*b
 		}
 		// Naming reads no bytes: the binary's future place will do.
 		bin := "binaries/" + p.Binary
-		var target *buildspec.CompileTarget
-		for _, t := range f.CompileTargets {
-			if t.Name == p.Binary {
-				bin = buildspec.BinaryPath(t, v.Product)
-				target = t
-			}
+		target := f.CompileTarget(p.Binary)
+		if target != nil {
+			bin = buildspec.BinaryPath(target, v.Product)
 		}
 		r, err := renderWith(set, dir, f.Product, p, target, v, bin)
 		if err != nil {

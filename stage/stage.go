@@ -275,10 +275,8 @@ func (c *Context) Artifacts() []Artifact {
 
 // target finds a compile target of the flavour by name.
 func (c *Context) target(name string) (*buildspec.CompileTarget, error) {
-	for _, t := range c.Flavour.CompileTargets {
-		if t.Name == name {
-			return t, nil
-		}
+	if t := c.Flavour.CompileTarget(name); t != nil {
+		return t, nil
 	}
 	return nil, &UsageError{Err: fmt.Errorf("flavour %s has no compile target %q", c.Flavour.Name, name)}
 }

@@ -1,5 +1,5 @@
 // Command ocibase pushes a stand-in base image for publishing benchmarks
-// and tests of oci targets: an OCI index with one linux image per
+// of oci targets (packtest.StandinBase): an index with one linux image per
 // platform, each a layer holding a shell (the host's busybox when it has
 // one), a PATH and a CMD, as Docker Hub's bases have. It is not a working
 // image for the other platforms: the layer is the same file for all.
@@ -10,22 +10,17 @@
 package main
 
 import (
-	"archive/tar"
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/packyard/packyard/internal/packtest"
 )
 
 func main() {
@@ -65,46 +60,5 @@ func build(platforms []string) (v1.ImageIndex, error) {
 	if err != nil {
 		shell = []byte("#!/bin/false\n")
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: "bin/sh", Mode: 0o755, Size: int64(len(shell)), ModTime: time.Unix(0, 0)}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(shell); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	data := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
-		tarball.WithMediaType(types.OCILayer))
-	if err != nil {
-		return nil, err
-	}
-	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
-	for _, p := range platforms {
-		plat, err := v1.ParsePlatform(p)
-		if err != nil {
-			return nil, err
-		}
-		img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-		if img, err = mutate.AppendLayers(img, layer); err != nil {
-			return nil, err
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			return nil, err
-		}
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture, cf.Variant = plat.OS, plat.Architecture, plat.Variant
-		cf.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-		cf.Config.Cmd = []string{"sh"}
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			return nil, err
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
-			Descriptor: v1.Descriptor{Platform: plat}})
-	}
-	return idx, nil
+	return packtest.StandinBase(shell, platforms...)
 }
