@@ -16,12 +16,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	gzip "github.com/klauspost/pgzip"
-
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
 	"github.com/packyard/packyard/pack/rpmspec"
 	"github.com/packyard/packyard/pack/sign"
+	"github.com/packyard/packyard/pack/splice"
 )
 
 // The tags a source rpm has and a binary one has not (rpm's rpmtag.h).
@@ -133,7 +132,7 @@ func (p Packager) writeSource(info *pack.Info, top *rpmspec.Top, w io.Writer) er
 		}
 		signer = signer.WithTime(info.MTime)
 	}
-	pl, err := spoolSourcePayload(fs, uint32(info.MTime.Unix()))
+	pl, err := spoolSourcePayload(fs, uint32(info.MTime.Unix()), p.Cache)
 	if err != nil {
 		return err
 	}
@@ -217,7 +216,7 @@ func i18n(s string) entry {
 // its dependencies (the spec's build requirements, none here, and the
 // rpmlib() features of the format: the package's Requires are its binary
 // rpm's) and in its files (flat names, the spec flagged as such).
-func sourceHeader(info *pack.Info, top *rpmspec.Top, fs []*srcFile, pl *srcPayload) (*header, error) {
+func sourceHeader(info *pack.Info, top *rpmspec.Top, fs []*srcFile, pl *payload) (*header, error) {
 	h := newHeader(regionImmutable)
 	rel := release(info)
 	for _, v := range []struct{ field, s string }{
@@ -400,62 +399,47 @@ func firstLine(s string) string {
 	return l
 }
 
-// srcPayload is the srpm's gzip'd cpio archive, spooled to a temporary
-// file: the header, written before it, holds its size and digest.
-type srcPayload struct {
-	payload
-	archiveSize uint32 // the uncompressed cpio archive's bytes
-}
-
-// spoolSourcePayload writes fs as a newc cpio archive, as rpmbuild lays
-// it out (inode i+1, owner 0, one link, mtime the package's time), through
-// gzip into a temporary file, taking each file's size and digest.
-func spoolSourcePayload(fs []*srcFile, mtime uint32) (_ *srcPayload, err error) {
+// spoolSourcePayload writes fs as a newc cpio archive (mtime the
+// package's time, as rpmbuild's) through splice's gzip -9 into a temporary
+// file, taking each file's size and digest. The sources' large files (the
+// binary) are spliced in from c, which the binary rpm of the same build
+// fills: the srpm does not compress the binary again.
+func spoolSourcePayload(fs []*srcFile, mtime uint32, c *splice.Cache) (_ *payload, err error) {
 	tmp, err := os.CreateTemp("", "packyard-srpm-payload-")
 	if err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
-	p := &srcPayload{payload: payload{f: tmp}}
+	p := &payload{f: tmp}
 	defer func() {
 		if err != nil {
 			p.close()
 		}
 	}()
 	sum := &countingHash{Hash: sha256.New()}
-	z, err := newPayloadWriter(io.MultiWriter(tmp, sum))
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	var archive, total int64
-	put := func(b []byte) error {
-		archive += int64(len(b))
-		_, err := z.Write(b)
-		return err
-	}
-	for i, f := range fs {
-		if err := addSource(z, put, f, uint32(i+1), mtime); err != nil {
+	z := splice.NewWriter(io.MultiWriter(tmp, sum), c)
+	arch := &newc{w: z, mtime: mtime}
+	var total int64
+	for _, f := range fs {
+		if err := addSource(arch, z, f); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
-		archive += int64(f.size)
 		total += int64(f.size)
 	}
-	if err := put(newcHeader("TRAILER!!!", 0, 0, 0, 0, 0)); err != nil {
+	if err := arch.close(); err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
 	if err := z.Close(); err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
-	if total > math.MaxInt32 || archive > math.MaxInt32 {
-		return nil, fmt.Errorf("payload: %d bytes of files; rpm's 32-bit size tags stop at 2 GiB", total)
+	if n := z.Uncompressed(); n > math.MaxInt32 {
+		return nil, fmt.Errorf("payload: %d bytes of files and cpio headers; rpm's 32-bit size tags stop at 2 GiB", n)
 	}
-	p.size, p.digest, p.filesSize, p.archiveSize = sum.n, sum.Sum(nil), uint32(total), uint32(archive)
+	p.size, p.digest, p.filesSize, p.archiveSize = sum.n, sum.Sum(nil), uint32(total), uint32(z.Uncompressed())
 	return p, nil
 }
 
-// addSource writes f's cpio entry: the header and padding through put,
-// the bytes through z.File (which compresses large files once for the
-// rpm and the srpm). It sets f's size and digest.
-func addSource(z payloadWriter, put func([]byte) error, f *srcFile, ino, mtime uint32) error {
+// addSource writes f's cpio entry and sets f's size and digest.
+func addSource(arch *newc, z *splice.Writer, f *srcFile) error {
 	var (
 		r    io.ReaderAt
 		size int64
@@ -480,68 +464,27 @@ func addSource(z payloadWriter, put func([]byte) error, f *srcFile, ino, mtime u
 	if size > math.MaxInt32 {
 		return fmt.Errorf("%d bytes; rpm's 32-bit file sizes stop at 2 GiB", size)
 	}
-	if err := put(newcHeader(f.name, ino, uint32(f.mode), 1, mtime, uint32(size))); err != nil {
+	if err := arch.header(f.name, uint32(f.mode), 1, size); err != nil {
 		return err
 	}
-	d, err := z.File(r, size, nil)
+	// Counted, so that a file that shrank since its stat is an error
+	// rather than an archive whose header promises more bytes.
+	var n countingWriter
+	d, err := z.File(r, size, &n)
+	if err == nil && int64(n) != size {
+		err = fmt.Errorf("read %d of %d bytes", n, size)
+	}
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", nfpmutil.OrDefault(f.path, f.name), err)
-	}
-	if err := put(make([]byte, pad4(size))); err != nil {
-		return err
 	}
 	f.size, f.digest = uint32(size), hex.EncodeToString(d[:])
 	return nil
 }
 
-func pad4(n int64) int { return int((4 - n%4) % 4) }
+// countingWriter counts the bytes written to it.
+type countingWriter int64
 
-// newcHeader is a cpio "newc" (070701) entry header and its NUL-padded
-// name; devices, uid, gid and checksum are 0, as rpmbuild writes them.
-func newcHeader(name string, ino, mode, nlink, mtime, size uint32) []byte {
-	b := make([]byte, 0, 110+len(name)+4)
-	b = append(b, "070701"...)
-	for _, v := range []uint32{ino, mode, 0, 0, nlink, mtime, size, 0, 0, 0, 0, uint32(len(name) + 1), 0} {
-		b = fmt.Appendf(b, "%08x", v)
-	}
-	b = append(b, name...)
-	b = append(b, 0)
-	return append(b, make([]byte, pad4(int64(len(b))))...)
-}
-
-// payloadWriter is the compressing writer of the payload: inline bytes
-// through Write, files through File, which returns their sha256.
-type payloadWriter interface {
-	io.Writer
-	File(r io.ReaderAt, size int64, tee io.Writer) ([32]byte, error)
-	Close() error
-}
-
-// newPayloadWriter compresses with pgzip -9, as the binary rpm does.
-func newPayloadWriter(w io.Writer) (payloadWriter, error) {
-	z, err := gzip.NewWriterLevel(w, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if err := z.SetConcurrency(pgzipBlock, pgzipBlocks()); err != nil {
-		return nil, err
-	}
-	return gzipFiles{z}, nil
-}
-
-type gzipFiles struct{ *gzip.Writer }
-
-func (z gzipFiles) File(r io.ReaderAt, size int64, tee io.Writer) (sum [32]byte, err error) {
-	d := sha256.New()
-	ws := []io.Writer{z.Writer, d}
-	if tee != nil {
-		ws = append(ws, tee)
-	}
-	if n, err := io.Copy(io.MultiWriter(ws...), io.NewSectionReader(r, 0, size)); err != nil {
-		return sum, err
-	} else if n != size {
-		return sum, fmt.Errorf("read %d of %d bytes", n, size)
-	}
-	d.Sum(sum[:0])
-	return sum, nil
+func (c *countingWriter) Write(b []byte) (int, error) {
+	*c += countingWriter(len(b))
+	return len(b), nil
 }

@@ -3,6 +3,7 @@ package rpm
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/rpmspec"
 	"github.com/packyard/packyard/pack/sign"
+	"github.com/packyard/packyard/pack/splice"
 )
 
 // releaseTarball writes a source release of backplane at version v, as the
@@ -335,5 +337,53 @@ func TestSourceNoRPMBuild(t *testing.T) {
 	}
 	if err := (Packager{}).Source(info, top, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSourceSharesCache writes the rpm and then the srpm through one
+// splice cache: the srpm splices in the binary's blocks the rpm
+// compressed (one cache entry for both) and is the same srpm as without
+// a cache.
+func TestSourceSharesCache(t *testing.T) {
+	info := render(t, "el/el8", "0.26.0acme", "", nil)
+	top, err := rpmspec.Render(info, releaseTarball(t, "0.26.0acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p := Packager{Cache: splice.NewCache(dir)}
+	if err := p.Package(info, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var shared, alone bytes.Buffer
+	if err := p.Source(info, top, &shared); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Packager{}).Source(info, top, &alone); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(shared.Bytes(), alone.Bytes()) {
+		t.Error("the srpm through the rpm's cache differs from the srpm without one")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) != 1 {
+		t.Fatalf("cache holds %v, want the binary's blocks once", names)
+	}
+	// The srpm reads the blocks from the cache: changed there, they fail
+	// it (the cache checks what it copies).
+	if err := os.WriteFile(filepath.Join(dir, names[0]), []byte("changed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Source(info, top, io.Discard); err == nil || !strings.Contains(err.Error(), "changed on disk") {
+		t.Errorf("srpm from a changed cache entry: %v, want the cache's error", err)
 	}
 }
