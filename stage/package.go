@@ -89,7 +89,7 @@ func Outputs(r *templates.Rendered) ([]string, error) {
 // directory rather than part of the name so that the file keeps the name
 // rpm records in its binary rpm's SOURCERPM tag.
 func srpmPath(info *pack.Info) string {
-	return fmt.Sprintf("srpm/%s/%s-%s-%s.src.rpm", info.Arch, info.Name, info.Version, rpmspec.Release(info))
+	return "srpm/" + info.Arch + "/" + rpm.Packager{}.SourceFileName(info)
 }
 
 // packageOutputs is the plan's callback naming each package's files.
