@@ -442,17 +442,18 @@ func (r *run) distroCtr(image, setup string) *dagger.Container {
 }
 
 // pkg builds one package with packyard package and returns its part of
-// dist/ (rpm/ + srpm/, deb/, rpkg/ or tarball/). An rpm package is built
-// in a clean container of its EL release, as mock builds: rpmbuild -ba
-// there with the rpmbuild builder, nfpm with the default one, and in both
-// cases rpmbuild -bs for the srpm, which the Go image could not write. A
-// Choria-format template's build.sh runs in its family's container too:
-// EL with rpm-build, Debian with dpkg-dev and debhelper, archives in the
-// Go image (tar, gzip). The other formats need only the tool.
+// dist/ (rpm/ + srpm/, deb/, rpkg/ or tarball/). With the rpmbuild
+// builder an rpm package is built in a clean container of its EL release,
+// as mock builds: rpmbuild -ba there. The default builder writes the rpm
+// and the srpm in Go, so it runs in the tool's container like the other
+// formats, and its bytes do not depend on the EL image's rpm. A
+// Choria-format template's build.sh runs in its family's container: EL
+// with rpm-build, Debian with dpkg-dev and debhelper, archives in the Go
+// image (tar, gzip).
 func (r *run) pkg(j job, in inputs, builder string, sig signing) *dagger.Directory {
 	c := r.toolCtr()
 	switch {
-	case j.Format == formatRPM:
+	case j.Format == formatRPM && (builder == builderRpmbuild || j.Choria):
 		c = r.elCtr(j.Image)
 	case j.Choria && j.Format == formatDeb:
 		c = r.debBuildCtr(j.Image)
