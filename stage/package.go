@@ -18,6 +18,7 @@ import (
 	"github.com/packyard/packyard/pack/rpm"
 	"github.com/packyard/packyard/pack/rpmspec"
 	"github.com/packyard/packyard/pack/sign"
+	"github.com/packyard/packyard/pack/splice"
 	"github.com/packyard/packyard/pack/tarball"
 	"github.com/packyard/packyard/templates"
 	"github.com/packyard/packyard/version"
@@ -31,11 +32,12 @@ const (
 
 // writerFor is the writer of a template format and the dist/ folder it
 // writes into. Writers that stage large members on disk do so in tmp
-// (empty: os.TempDir()).
-func writerFor(format, tmp string) (dir string, w pack.Packager, err error) {
+// (empty: os.TempDir()); those that compress through pack/splice share
+// large files' compressed bytes through segments (nil: not shared).
+func writerFor(format, tmp string, segments *splice.Cache) (dir string, w pack.Packager, err error) {
 	switch format {
 	case templates.FormatRPM:
-		return "rpm", rpm.Packager{}, nil
+		return "rpm", rpm.Packager{Cache: segments}, nil
 	case templates.FormatDeb:
 		return "deb", deb.Packager{}, nil
 	case templates.FormatRpkg:
@@ -70,7 +72,7 @@ func renderWith(set *templates.Set, dir, product string, p *buildspec.Package, t
 
 // Outputs names the files, relative to dist/, that packaging r writes.
 func Outputs(r *templates.Rendered) ([]string, error) {
-	dir, w, err := writerFor(r.Format, "")
+	dir, w, err := writerFor(r.Format, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +287,7 @@ func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 		return err
 	}
 	// The work directory, not os.TempDir(): that may be memory (tmpfs).
-	_, w, err := writerFor(r.Format, c.Work)
+	_, w, err := writerFor(r.Format, c.Work, c.segments)
 	if err != nil {
 		return err
 	}
@@ -320,7 +322,7 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 		// compresses the binary, so they run side by side.
 		var g errgroup.Group
 		g.Go(func() error {
-			if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{}.Package(info, w) }); err != nil {
+			if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{Cache: c.segments}.Package(info, w) }); err != nil {
 				return fmt.Errorf("rpm %s: %w", info.Name, err)
 			}
 			return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/packyard/packyard/internal/fsutil"
 	"github.com/packyard/packyard/internal/stagecache"
 	"github.com/packyard/packyard/pack"
+	"github.com/packyard/packyard/pack/splice"
 	"github.com/packyard/packyard/templates"
 	"github.com/packyard/packyard/version"
 )
@@ -71,6 +72,10 @@ type Context struct {
 	mu        sync.Mutex
 	artifacts map[string]Artifact
 	cache     *runCache // nil: every stage runs
+	// segments is where the package writers share the compressed bytes
+	// of large files, so that a binary in several packages is compressed
+	// once per run.
+	segments *splice.Cache
 }
 
 // Artifact is one output file with the stage that made it.
@@ -192,6 +197,7 @@ func Run(c *Context, stages []Stage, replace bool) (err error) {
 		return err
 	}
 	defer os.RemoveAll(c.Work)
+	c.segments = splice.NewCache(filepath.Join(c.Work, "splice"))
 	staging, err := fsutil.NewStagingDir(c.Options.Out)
 	if err != nil {
 		return err

@@ -9,10 +9,18 @@
 // packager (google/rpmpack), which Packyard used before, cannot do that:
 // it takes each file as a []byte and builds the compressed payload in a
 // bytes.Buffer, because the header that precedes the payload carries its
-// size and digests — 2.4× the payload's size in memory. This writer
-// produces the same bytes as nfpm v2.45.2 with rpmpack v0.7.1 did for every
-// Info (the same tags, the same pgzip -9 and cpio encoders; the oracle
-// test compares them), so replacing it changed no package.
+// size and digests — 2.4× the payload's size in memory.
+//
+// The payload is compressed with pack/splice: large files (the binary) go
+// in as their own level-9 blocks, which a Packager's Cache shares with the
+// build's other packages (the srpm, the deb), so that the binary is
+// compressed once per build rather than once per package. Apart from the
+// compressed payload and what covers it (payload digest, header digests
+// and signatures) the package is what nfpm v2.45.2 wrote for the same
+// Info — every other tag and the uncompressed cpio archive byte for byte,
+// as the oracle test checks — with one fix: the signature's PAYLOADSIZE
+// is the cpio archive's size, as rpmbuild writes it, not the files' (with
+// rpmpack's value rpm2cpio exited 1).
 package rpm
 
 import (
@@ -23,6 +31,7 @@ import (
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
 	"github.com/packyard/packyard/pack/rpmspec"
+	"github.com/packyard/packyard/pack/splice"
 )
 
 // BuildHost is written in every package's BUILDHOST tag instead of the
@@ -30,7 +39,11 @@ import (
 const BuildHost = "packyard"
 
 // Packager writes .rpm files. The zero value is ready to use.
-type Packager struct{}
+type Packager struct {
+	// Cache, when set, shares the compressed bytes of large files with
+	// the other packages of the build that use the same Cache.
+	Cache *splice.Cache
+}
 
 var _ pack.Packager = Packager{}
 
@@ -41,11 +54,11 @@ func (Packager) FileName(info *pack.Info) string {
 }
 
 // Package writes the RPM described by info to w.
-func (Packager) Package(info *pack.Info, w io.Writer) error {
+func (p Packager) Package(info *pack.Info, w io.Writer) error {
 	if err := check(info); err != nil {
 		return err
 	}
-	if err := writePackage(info, w); err != nil {
+	if err := writePackage(info, w, p.Cache); err != nil {
 		return fmt.Errorf("rpm %s: %w", info.Name, err)
 	}
 	return nil

@@ -10,19 +10,17 @@ import (
 	"math"
 	"os"
 	"path"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/cavaliergopher/cpio"
 	"github.com/google/rpmpack"
-	gzip "github.com/klauspost/pgzip"
 
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
 	"github.com/packyard/packyard/pack/rpmspec"
 	"github.com/packyard/packyard/pack/sign"
+	"github.com/packyard/packyard/pack/splice"
 )
 
 // Header tags (rpm's rpmtag.h); signature tags share the numbers' space
@@ -117,7 +115,7 @@ var archToRPM = map[string]string{
 // writePackage writes the package: the payload to a temporary file first (its
 // size and digest go into the header, which comes before it), then lead,
 // signature header, header and payload to w.
-func writePackage(info *pack.Info, w io.Writer) error {
+func writePackage(info *pack.Info, w io.Writer, c *splice.Cache) error {
 	fs, err := files(info.Contents)
 	if err != nil {
 		return err
@@ -131,7 +129,7 @@ func writePackage(info *pack.Info, w io.Writer) error {
 		}
 		signer = signer.WithTime(info.MTime)
 	}
-	p, err := spoolPayload(fs)
+	p, err := spoolPayload(fs, c)
 	if err != nil {
 		return err
 	}
@@ -153,7 +151,7 @@ func writePackage(info *pack.Info, w io.Writer) error {
 	s := newHeader(regionSignatures)
 	s.set(sigTagSize, int32s(uint32(total)))
 	s.set(sigTagSHA256, str(hex.EncodeToString(sum[:])))
-	s.set(sigTagPayloadSize, int32s(p.filesSize))
+	s.set(sigTagPayloadSize, int32s(p.archiveSize))
 	if signer != nil {
 		var sig bytes.Buffer
 		if err := signer.Detach(bytes.NewReader(hb), &sig); err != nil {
@@ -378,6 +376,11 @@ type payload struct {
 	size      int64  // compressed bytes
 	digest    []byte // sha256 of the compressed bytes
 	filesSize uint32 // the files' bytes (and symlink targets'), rpm's SIZE
+	// archiveSize is the uncompressed cpio archive's, the signature's
+	// PAYLOADSIZE (shown as ARCHIVESIZE), which rpm2cpio checks its
+	// output against. rpmpack wrote SIZE there, and rpm2cpio exited 1 on
+	// every package it wrote.
+	archiveSize uint32
 }
 
 func (p *payload) rewind() error {
@@ -403,11 +406,12 @@ func (c *countingHash) Write(b []byte) (int, error) {
 	return c.Hash.Write(b)
 }
 
-// spoolPayload writes fs as a cpio archive through gzip -9 (pgzip, one
-// 1 MiB block per core, as rpmpack compressed) into a temporary file,
-// taking each regular file's size and digest on the way. Each file is
-// read once, in blocks.
-func spoolPayload(fs []*file) (_ *payload, err error) {
+// spoolPayload writes fs as a cpio archive through gzip -9 into a
+// temporary file, taking each regular file's size and digest on the way.
+// Large files are spliced in from c (see pack/splice), so that a binary
+// this package shares with others of the build is compressed once; c may
+// be nil.
+func spoolPayload(fs []*file, c *splice.Cache) (_ *payload, err error) {
 	tmp, err := os.CreateTemp("", "packyard-rpm-payload-")
 	if err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
@@ -419,45 +423,29 @@ func spoolPayload(fs []*file) (_ *payload, err error) {
 		}
 	}()
 	sum := &countingHash{Hash: sha256.New()}
-	z, err := gzip.NewWriterLevel(io.MultiWriter(tmp, sum), gzip.BestCompression)
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	if err := z.SetConcurrency(pgzipBlock, pgzipBlocks()); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	arch := cpio.NewWriter(z)
+	z := splice.NewWriter(io.MultiWriter(tmp, sum), c)
+	arch := &newc{w: z}
 	var total uint64
 	for _, f := range fs {
-		if err := addToPayload(arch, f); err != nil {
+		if err := addToPayload(arch, z, f); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
 		if !f.isDir() {
 			total += uint64(size(f))
 		}
 	}
-	if err := arch.Close(); err != nil {
+	if err := arch.close(); err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
 	if err := z.Close(); err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
-	if total > math.MaxInt32 {
-		return nil, fmt.Errorf("payload: %d bytes of files; rpm's 32-bit size tags stop at 2 GiB", total)
+	if n := z.Uncompressed(); n > math.MaxInt32 {
+		return nil, fmt.Errorf("payload: %d bytes of files and cpio headers; rpm's 32-bit size tags stop at 2 GiB", n)
 	}
-	p.size, p.digest, p.filesSize = sum.n, sum.Sum(nil), uint32(total)
+	p.size, p.digest, p.filesSize, p.archiveSize = sum.n, sum.Sum(nil), uint32(total), uint32(z.Uncompressed())
 	return p, nil
 }
-
-// pgzip cuts the payload into blocks of pgzipBlock bytes, each deflated
-// with the end of the one before as its dictionary: the output depends on
-// the block size (rpmpack's, pgzip's default), not on how many blocks are
-// compressed at once. Each block in flight holds its input and a level-9
-// compressor (~2-3 MiB); one per core, as rpmpack had it, but at most 8,
-// so that memory stays bounded on machines with many cores.
-const pgzipBlock = 1 << 20
-
-func pgzipBlocks() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 func size(f *file) uint32 {
 	if f.isSymlink() {
@@ -468,22 +456,20 @@ func size(f *file) uint32 {
 
 // addToPayload writes f's cpio entry; for a regular file it also sets
 // f.size and f.digest from the bytes written.
-func addToPayload(arch *cpio.Writer, f *file) error {
-	hdr := &cpio.Header{Name: f.name, Mode: cpio.FileMode(f.mode), Links: 1}
+func addToPayload(arch *newc, z *splice.Writer, f *file) error {
+	mode := uint32(f.mode)
 	switch {
 	case f.isDir():
-		hdr.Links = 2
-		return arch.WriteHeader(hdr)
+		return arch.header(f.name, mode, 2, 0)
 	case f.isSymlink():
-		hdr.Size = int64(len(f.linkTo))
-		if err := arch.WriteHeader(hdr); err != nil {
+		if err := arch.header(f.name, mode, 1, int64(len(f.linkTo))); err != nil {
 			return err
 		}
-		_, err := io.WriteString(arch, f.linkTo)
+		_, err := io.WriteString(z, f.linkTo)
 		return err
 	}
 	var (
-		body io.Reader
+		body io.ReaderAt
 		n    int64
 	)
 	if f.source == "" {
@@ -503,14 +489,13 @@ func addToPayload(arch *cpio.Writer, f *file) error {
 	if n > math.MaxUint32 {
 		return fmt.Errorf("%d bytes; rpm's 32-bit file sizes stop at 4 GiB", n)
 	}
-	hdr.Size = n
-	if err := arch.WriteHeader(hdr); err != nil {
+	if err := arch.header(f.name, mode, 1, n); err != nil {
 		return err
 	}
-	d := sha256.New()
-	if _, err := io.CopyN(io.MultiWriter(arch, d), body, n); err != nil {
+	sum, err := z.File(body, n, nil)
+	if err != nil {
 		return fmt.Errorf("reading %s: %w", f.source, err)
 	}
-	f.size, f.digest = uint32(n), hex.EncodeToString(d.Sum(nil))
+	f.size, f.digest = uint32(n), hex.EncodeToString(sum[:])
 	return nil
 }

@@ -59,7 +59,7 @@ type Writer struct {
 	c       *Cache
 	inline  *flate.Writer // nil until the first inline byte after a file
 	crc     uint32
-	n       uint32 // uncompressed bytes, mod 2^32 as gzip's ISIZE
+	n       int64 // uncompressed bytes
 	started bool
 	err     error
 }
@@ -95,7 +95,7 @@ func (z *Writer) Write(p []byte) (int, error) {
 	}
 	n, err := z.inline.Write(p)
 	z.crc = crc32.Update(z.crc, crc32.IEEETable, p[:n])
-	z.n += uint32(n)
+	z.n += int64(n)
 	z.err = err
 	return n, err
 }
@@ -158,9 +158,12 @@ func (z *Writer) File(r io.ReaderAt, size int64, tee io.Writer) (sum [32]byte, e
 	if z.err != nil {
 		return sum, z.err
 	}
-	z.n += uint32(size)
+	z.n += size
 	return sum, nil
 }
+
+// Uncompressed is the number of bytes written so far, before compression.
+func (z *Writer) Uncompressed() int64 { return z.n }
 
 // Close ends the stream: the final deflate block and gzip's trailer. It
 // does not close the underlying writer.
@@ -181,7 +184,7 @@ func (z *Writer) Close() error {
 	}
 	var trailer [8]byte
 	binary.LittleEndian.PutUint32(trailer[:4], z.crc)
-	binary.LittleEndian.PutUint32(trailer[4:], z.n)
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(z.n)) // ISIZE is mod 2^32
 	_, z.err = z.w.Write(trailer[:])
 	if z.err == nil {
 		z.err = errors.New("splice: write after close")
