@@ -109,7 +109,9 @@ type arWriter struct {
 }
 
 func (a *arWriter) global() {
-	_, a.err = io.WriteString(a.w, "!<arch>\n")
+	if _, err := io.WriteString(a.w, "!<arch>\n"); err != nil {
+		a.err = fmt.Errorf("ar header: %w", err)
+	}
 }
 
 func (a *arWriter) member(name string, size int64, r io.Reader) {
