@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -90,7 +89,7 @@ func Outputs(r *templates.Rendered) ([]string, error) {
 // directory rather than part of the name so that the file keeps the name
 // rpm records in its binary rpm's SOURCERPM tag.
 func srpmPath(info *pack.Info) string {
-	return fmt.Sprintf("srpm/%s/%s-%s-%s.src.rpm", info.Arch, info.Name, info.Version, rpmspec.Release(info))
+	return "srpm/" + info.Arch + "/" + rpm.Packager{}.SourceFileName(info)
 }
 
 // packageOutputs is the plan's callback naming each package's files.
@@ -185,8 +184,8 @@ func (Package) Run(c *Context) error {
 // packageKey is the cache key of plan stage s's package: the work copy
 // (templates a project overrides, files its contents name), the package
 // and its compile target as the spec gives them, the binary's and the
-// release's bytes, the rpm builder and rpmbuild itself, and the signing
-// key's identity.
+// release's bytes, the rpm builder and rpmbuild itself where it builds,
+// and the signing key's identity.
 func (c *Context) packageKey(s buildspec.Stage) (string, error) {
 	p, err := c.pkg(s.Package)
 	if err != nil {
@@ -219,7 +218,13 @@ func (c *Context) packageKey(s buildspec.Stage) (string, error) {
 	c.keyFile(k, "release", c.Tarball)
 	k.String("release name", filepath.Base(c.Tarball))
 	k.String("builder", c.Options.Builder)
-	k.String("rpmbuild", c.rpmbuildKey())
+	// rpmbuild writes the packages of the rpmbuild builder and runs in a
+	// Choria template's build.sh; pack/rpm, the default, needs none.
+	if ct, err := templates.LoadChoria(c.SourceDir, p.Template); err != nil {
+		return "", err
+	} else if c.Options.Builder == BuilderRPMBuild || ct != nil {
+		k.String("rpmbuild", c.rpmbuildKey())
+	}
 	k.String("signing key", signer)
 	return k.Sum()
 }
@@ -300,48 +305,24 @@ func (c *Context) writePackage(set *templates.Set, s buildspec.Stage) error {
 	return nil
 }
 
-// writeRPM writes the binary rpm with the chosen builder, and the srpm
-// with rpmbuild from the same spec.
+// writeRPM writes the binary rpm and the srpm with the chosen builder:
+// rpmbuild -ba of the generated spec, or (the default) pack/rpm for both,
+// the srpm from the same spec and sources without rpmbuild.
 func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 	info := r.Info
 	rpmOut := filepath.Join(c.Dist, "rpm", rpm.Packager{}.FileName(info))
 	srpmOut := filepath.Join(c.Dist, filepath.FromSlash(srpmPath(info)))
+	if c.Options.Builder != BuilderRPMBuild {
+		return c.writeRPMGo(s, info, rpmOut, srpmOut)
+	}
 	top := filepath.Join(c.Work, "rpmbuild", s.Package)
 	spec, err := rpmspec.Write(info, c.Tarball, top)
 	if err != nil {
 		return err
 	}
-	var builtRPM, builtSRPM string
-	switch c.Options.Builder {
-	case BuilderRPMBuild:
-		if builtRPM, builtSRPM, err = rpmspec.Build(c, top, spec, c.Options.Env); err != nil {
-			return err
-		}
-	default:
-		// The rpm (pack/rpm) and the srpm (rpmbuild -bs) share no file: each
-		// compresses the binary, so they run side by side.
-		var g errgroup.Group
-		g.Go(func() error {
-			if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return rpm.Packager{Cache: c.segments}.Package(info, w) }); err != nil {
-				return fmt.Errorf("rpm %s: %w", info.Name, err)
-			}
-			return nil
-		})
-		_, noRPMBuild := exec.LookPath("rpmbuild")
-		if noRPMBuild == nil {
-			g.Go(func() (err error) {
-				builtSRPM, err = rpmspec.BuildSource(c, top, spec, c.Options.Env)
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		c.record(s.ID, rel(c.Dist, rpmOut))
-		if noRPMBuild != nil {
-			c.Options.Progress.Skip(s.ID+" srpm", "rpmbuild not found")
-			return nil
-		}
+	builtRPM, builtSRPM, err := rpmspec.Build(c, top, spec, c.Options.Env)
+	if err != nil {
+		return err
 	}
 	if c.Options.Signing != nil {
 		key, err := sign.FromSigning(c.Options.Signing)
@@ -352,18 +333,12 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 		// the signed rpm is reproducible.
 		key = key.WithTime(c.Version.Time)
 		for _, f := range []string{builtRPM, builtSRPM} {
-			if f == "" {
-				continue
-			}
 			if err := sign.SignRPMFile(c, key, f); err != nil {
 				return err
 			}
 		}
 	}
 	for _, m := range [][2]string{{builtRPM, rpmOut}, {builtSRPM, srpmOut}} {
-		if m[0] == "" {
-			continue
-		}
 		if err := os.MkdirAll(filepath.Dir(m[1]), 0o755); err != nil {
 			return err
 		}
@@ -372,6 +347,39 @@ func (c *Context) writeRPM(s buildspec.Stage, r *templates.Rendered) error {
 		}
 		c.record(s.ID, rel(c.Dist, m[1]))
 	}
+	return nil
+}
+
+// writeRPMGo writes the rpm and the srpm with pack/rpm, side by side. The
+// srpm carries the spec rpmbuild would build and its sources (rpmspec.Render:
+// nothing is copied into a top dir first); rpm signs both itself when a key
+// is given (info.Signing).
+func (c *Context) writeRPMGo(s buildspec.Stage, info *pack.Info, rpmOut, srpmOut string) error {
+	top, err := rpmspec.Render(info, c.Tarball)
+	if err != nil {
+		return err
+	}
+	// One cache for the build: the binary is compressed once for the rpm,
+	// the srpm and the deb.
+	p := rpm.Packager{Cache: c.segments}
+	var g errgroup.Group
+	g.Go(func() error {
+		if err := fsutil.WriteFile(rpmOut, 0o644, func(w io.Writer) error { return p.Package(info, w) }); err != nil {
+			return fmt.Errorf("%s: %w", rel(c.Dist, rpmOut), err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		if err := fsutil.WriteFile(srpmOut, 0o644, func(w io.Writer) error { return p.Source(info, top, w) }); err != nil {
+			return fmt.Errorf("%s: %w", rel(c.Dist, srpmOut), err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	c.record(s.ID, rel(c.Dist, rpmOut))
+	c.record(s.ID, rel(c.Dist, srpmOut))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 // in order, upper-case hex, no mtime, no check field.
 type newc struct {
 	w     io.Writer
+	mtime uint32 // every entry's; 0 (none) in the binary rpm, as rpmpack's
 	inode int64
 	pad   int64 // after the last entry's data
 }
@@ -27,13 +28,14 @@ func (c *newc) header(name string, mode uint32, links, size int64) error {
 	if _, err := c.w.Write(zeros[:c.pad]); err != nil {
 		return err
 	}
-	inode := int64(0)
+	inode, mtime := int64(0), uint32(0)
 	if name != newcTrailer {
+		mtime = c.mtime
 		c.inode++
 		inode = c.inode
 	}
 	h := fmt.Sprintf("070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-		inode, mode, 0, 0, links, 0, size, 0, 0, 0, 0, len(name)+1, 0)
+		inode, mode, 0, 0, links, mtime, size, 0, 0, 0, 0, len(name)+1, 0)
 	h += name + "\x00"
 	h += string(zeros[:(4-len(h)%4)%4])
 	if _, err := io.WriteString(c.w, h); err != nil {

@@ -58,6 +58,67 @@ type entry struct {
 	src   int    // SourceN number for files
 }
 
+// Top is the rpmbuild top directory of a package as Write lays it out,
+// held in memory: what a source rpm carries (the spec and SOURCES) and the
+// values rpm reads from the spec for its header. pack/rpm writes the srpm
+// from it without rpmbuild and without copying the sources first.
+type Top struct {
+	SpecName string // NAME.spec
+	Spec     []byte
+	// Sources are the files of SOURCES in SourceN order, the release
+	// tarball (Source0) first.
+	Sources []Source
+	// Summary and Description are the spec's, as rpm reads them back:
+	// the Summary defaults to the Description's first line and the
+	// other way round.
+	Summary, Description string
+	// Changelog is the %changelog section's text after rpm's macro
+	// expansion, i.e. without the spec's %% escapes.
+	Changelog string
+}
+
+// Source is one file of SOURCES: its name there, and its bytes (Data) or
+// the host file that holds them (Path). Mode is the permission the file
+// has in SOURCES, which rpmbuild records in the srpm.
+type Source struct {
+	Name string
+	Data []byte
+	Path string
+	Mode fs.FileMode
+}
+
+// Render lays out info's top directory in memory, checking info as Write
+// does; tarball is the source release (Source0).
+func Render(info *pack.Info, tarball string) (*Top, error) {
+	if info == nil {
+		return nil, errors.New("rpmspec: nil package info")
+	}
+	spec, sources, err := render(info, tarball)
+	if err != nil {
+		return nil, fmt.Errorf("rpmspec %s: %w", info.Name, err)
+	}
+	summary, description := texts(info)
+	// rpm trims a preamble tag's value.
+	t := &Top{SpecName: info.Name + ".spec", Spec: spec, Summary: strings.TrimSpace(summary), Description: description, Changelog: Changelog(info)}
+	for _, s := range sources {
+		t.Sources = append(t.Sources, Source{Name: s.name, Data: s.data, Path: s.path, Mode: s.mode})
+	}
+	return t, nil
+}
+
+// texts are the Summary and the Description the spec gives.
+func texts(info *pack.Info) (summary, description string) {
+	summary = info.Summary
+	if summary == "" {
+		summary, _, _ = strings.Cut(strings.TrimSpace(info.Description), "\n")
+	}
+	description = strings.TrimSpace(info.Description)
+	if description == "" {
+		description = summary
+	}
+	return summary, description
+}
+
 // Write generates TOPDIR/SPECS/NAME.spec and TOPDIR/SOURCES for info:
 // Source0 is tarball (the source release, which the srpm carries and %prep
 // unpacks) and Source1.. are the file contents of info, named after their
@@ -156,16 +217,9 @@ func render(info *pack.Info, tarball string) ([]byte, []source, error) {
 	}
 	sources = append(sources, files...)
 
-	summary := info.Summary
-	if summary == "" {
-		summary, _, _ = strings.Cut(strings.TrimSpace(info.Description), "\n")
-	}
+	summary, description := texts(info)
 	if summary == "" {
 		return nil, nil, errors.New("Summary: empty, and no Description to take it from")
-	}
-	description := strings.TrimSpace(info.Description)
-	if description == "" {
-		description = summary
 	}
 
 	var b strings.Builder
@@ -281,7 +335,7 @@ func render(info *pack.Info, tarball string) ([]byte, []source, error) {
 			p("%%attr(%04o,%s,%s) %s\n", unixPerm(e.mode), e.owner, e.group, e.dest)
 		}
 	}
-	p("\n%%changelog\n%s", changelog(info))
+	p("\n%%changelog\n%s", esc(Changelog(info)))
 	return []byte(b.String()), sources, nil
 }
 
@@ -417,12 +471,14 @@ func unixPerm(m fs.FileMode) uint32 {
 	return p
 }
 
-// changelog is Info.ChangelogText when it is already an rpm changelog
-// (starts with "* "), otherwise one entry dated MTime wrapping the text.
-func changelog(info *pack.Info) string {
+// Changelog is the %changelog section of info's spec, as rpm reads it
+// (render escapes it for the spec): Info.ChangelogText when it is already
+// an rpm changelog (starts with "* "), otherwise one entry dated MTime
+// wrapping the text.
+func Changelog(info *pack.Info) string {
 	text := strings.TrimSpace(info.ChangelogText)
 	if strings.HasPrefix(text, "* ") {
-		return esc(text) + "\n"
+		return text + "\n"
 	}
 	who := info.Maintainer
 	if who == "" {
@@ -433,7 +489,7 @@ func changelog(info *pack.Info) string {
 		evr = info.Epoch + ":" + evr
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "* %s %s - %s\n", info.MTime.UTC().Format("Mon Jan 02 2006"), esc(who), evr)
+	fmt.Fprintf(&b, "* %s %s - %s\n", info.MTime.UTC().Format("Mon Jan 02 2006"), who, evr)
 	if text == "" {
 		text = "Release " + info.Version
 	}
@@ -445,7 +501,7 @@ func changelog(info *pack.Info) string {
 		if !strings.HasPrefix(l, "-") {
 			l = "- " + l
 		}
-		fmt.Fprintf(&b, "%s\n", esc(l))
+		fmt.Fprintf(&b, "%s\n", l)
 	}
 	return b.String()
 }

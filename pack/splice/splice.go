@@ -115,8 +115,11 @@ func (z *Writer) File(r io.ReaderAt, size int64, tee io.Writer) (sum [32]byte, e
 		if tee != nil {
 			w = io.MultiWriter(z, h, tee)
 		}
-		if _, err := io.Copy(w, io.NewSectionReader(r, 0, size)); err != nil {
+		if n, err := io.Copy(w, io.NewSectionReader(r, 0, size)); err != nil || n != size {
 			// Part of the file may be in the stream already.
+			if err == nil {
+				err = fmt.Errorf("splice: read %d of %d bytes", n, size)
+			}
 			z.err = err
 			return sum, err
 		}

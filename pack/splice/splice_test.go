@@ -226,6 +226,17 @@ func (f failingReader) ReadAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
+// A file shorter than its size fails the stream, which would otherwise
+// hold fewer bytes than the archive header around it promised.
+func TestShortFile(t *testing.T) {
+	for _, size := range []int64{100, MinSize + 1} {
+		z := NewWriter(io.Discard, nil)
+		if _, err := z.File(bytes.NewReader(make([]byte, size-1)), size, nil); err == nil || !strings.Contains(err.Error(), "read") {
+			t.Fatalf("%d bytes: File = %v, want a short read", size, err)
+		}
+	}
+}
+
 func TestReadErrors(t *testing.T) {
 	for _, size := range []int64{100, 4 * blockSize} {
 		for _, c := range []*Cache{nil, NewCache(t.TempDir())} {
