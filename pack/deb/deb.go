@@ -1,23 +1,47 @@
-// Package deb writes Debian binary packages from a pack.Info with nfpm's
-// pure-Go deb packager: conffiles from config contents, maintainer
-// scripts, changelog.Debian.gz from Info.ChangelogText, and an optional
-// debsig-style signature. Two builds of the same Info are byte-identical.
+// Package deb writes Debian binary packages from a pack.Info in pure Go:
+// conffiles from config contents, maintainer scripts, changelog.Debian.gz
+// from Info.ChangelogText, and an optional debsign-style signature. Two
+// builds of the same Info are byte-identical.
+//
+// The writer is Packyard's own, for two reasons. It streams: each file is
+// read once, into data.tar.gz spooled to a temporary file while its md5
+// and the installed size are taken, and the deb is then written as
+// debian-binary, control.tar.gz and the spooled data; memory does not
+// grow with the payload. nfpm's deb packager, which Packyard used before,
+// built data.tar.gz in a bytes.Buffer (the payload's compressed size in
+// memory, and more). And it shares compression: data.tar.gz is written
+// through pack/splice, so that a large file the build's other packages
+// carry too (the binary, in the rpm and the srpm) is compressed once per
+// build when the Packager has a Cache — the same bytes with or without
+// one.
+//
+// debian-binary, control.tar.gz and the uncompressed data.tar are the
+// bytes nfpm v2.45.2 wrote for the same Info (the oracle test compares
+// them), so that the packages' contents, metadata and md5sums did not
+// change with the writer; only data.tar.gz's compressed bytes (splice's
+// deflate blocks instead of gzip -9's) and the signature over them
+// differ. Two of nfpm's host-dependent quirks are not kept: a symlink's
+// mode is always 0 (nfpm copied its target's mode when the build host had
+// a file at that path), and a source that is itself a symlink is
+// packaged as the file it points to (nfpm packaged the link).
 package deb
 
 import (
 	"fmt"
 	"io"
 
-	"github.com/goreleaser/chglog"
-	"github.com/goreleaser/nfpm/v2"
-	nfpmdeb "github.com/goreleaser/nfpm/v2/deb"
-
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
+	"github.com/packyard/packyard/pack/splice"
 )
 
 // Packager writes .deb files. The zero value is ready to use.
-type Packager struct{}
+type Packager struct {
+	// Cache, when set, shares the compressed bytes of large files with
+	// the build's other packages that use it (see pack/splice); nil
+	// shares nothing. The package's bytes are the same either way.
+	Cache *splice.Cache
+}
 
 var _ pack.Packager = Packager{}
 
@@ -27,63 +51,13 @@ func (Packager) FileName(info *pack.Info) string {
 	return fmt.Sprintf("%s_%s-%s_%s.deb", info.Name, info.Version, release(info), info.Arch)
 }
 
-func release(info *pack.Info) string {
-	return nfpmutil.OrDefault(info.Release, "1")
-}
-
 // Package writes the deb described by info to w.
-func (Packager) Package(info *pack.Info, w io.Writer) error {
+func (p Packager) Package(info *pack.Info, w io.Writer) error {
 	if err := nfpmutil.Check("deb", info); err != nil {
 		return err
 	}
-	return nfpmutil.Build("deb", info, w, nfpmdeb.Default, func(stage string) (*nfpm.Info, error) {
-		return toNFPM(info, stage)
-	})
-}
-
-// description is the control file's Description: the summary as the
-// synopsis line, then the long description.
-func description(info *pack.Info) string {
-	switch {
-	case info.Summary == "":
-		return info.Description
-	case info.Description == "":
-		return info.Summary
+	if err := writePackage(info, p.Cache, w); err != nil {
+		return fmt.Errorf("deb %s: %w", info.Name, err)
 	}
-	return info.Summary + "\n" + info.Description
-}
-
-// toNFPM maps info onto nfpm's model, staging files under stage.
-func toNFPM(info *pack.Info, stage string) (*nfpm.Info, error) {
-	ni, err := nfpmutil.Map(info, stage, release(info))
-	if err != nil {
-		return nil, err
-	}
-	ni.Description = description(info)
-	ni.Section = info.Section
-	ni.Priority = info.Priority
-	err = nfpmutil.WriteScripts(stage, []nfpmutil.Script{
-		{Name: "preinst", Body: info.Scripts.PreInstall, Dst: &ni.Scripts.PreInstall},
-		{Name: "postinst", Body: info.Scripts.PostInstall, Dst: &ni.Scripts.PostInstall},
-		{Name: "prerm", Body: info.Scripts.PreRemove, Dst: &ni.Scripts.PreRemove},
-		{Name: "postrm", Body: info.Scripts.PostRemove, Dst: &ni.Scripts.PostRemove},
-	})
-	if err != nil {
-		return nil, err
-	}
-	deb := &chglog.ChangelogDeb{Urgency: "medium", Distributions: []string{"unstable"}}
-	if ni.Changelog, err = nfpmutil.WriteChangelog(info, stage, release(info), deb); err != nil {
-		return nil, err
-	}
-	if info.Signing != nil {
-		// debsign's _gpgorigin member: an armored detached signature of
-		// debian-binary, control and data concatenated, which
-		// debsig-verify checks (and gpg --verify, given those members).
-		sig, err := nfpmutil.Signature(info.Signing, info.MTime, true)
-		if err != nil {
-			return nil, err
-		}
-		ni.Deb.Signature = nfpm.DebSignature{PackageSignature: sig, Method: "debsign", Type: "origin"}
-	}
-	return ni, nil
+	return nil
 }

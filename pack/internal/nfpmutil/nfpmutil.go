@@ -1,6 +1,7 @@
-// Package nfpmutil holds what the rpm and deb writers share in driving
-// nfpm: the checks every Info must pass, the mapping of pack.Info onto
-// nfpm's model, and the temporary directory where rendered files, scripts
+// Package nfpmutil holds what the rpm and deb writers share: the checks
+// every Info must pass and, for their oracle tests, which compare each
+// writer with the nfpm packager it replaced, the mapping of pack.Info onto
+// nfpm's model and the temporary directory where rendered files, scripts
 // and the changelog are staged (nfpm reads them from disk).
 package nfpmutil
 
