@@ -38,7 +38,7 @@ func writerFor(format, tmp string, segments *splice.Cache) (dir string, w pack.P
 	case templates.FormatRPM:
 		return "rpm", rpm.Packager{Cache: segments}, nil
 	case templates.FormatDeb:
-		return "deb", deb.Packager{}, nil
+		return "deb", deb.Packager{Cache: segments}, nil
 	case templates.FormatRpkg:
 		return "rpkg", rpkg.Writer{TempDir: tmp}, nil
 	case templates.FormatTar:
