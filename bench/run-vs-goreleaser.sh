@@ -6,7 +6,8 @@
 # bench/goreleaser/.goreleaser.yaml; Packyard's, the flavour vsgoreleaser
 # (bench/goreleaser/packyard-flavour.yaml: acme's targets, el8_64 and
 # bookworm_64), appended to the copy's spec. Packyard also writes the
-# srpm (rpmbuild -bs) and verifies its packages; GoReleaser does neither.
+# srpm (in Go, since 2026-11-29; rpmbuild -bs before) and verifies its
+# packages; GoReleaser does neither.
 # Three scenarios, each tool the same
 # Go build cache (the user's, warmed first):
 #
@@ -88,8 +89,9 @@ pf=$gr/.pkgfiles
 mkdir -p "$pf/rpm" "$pf/deb" "$pf/deb-control" "$pf/rpm-scripts"
 # nfpm's cpio names are absolute: --no-absolute-filenames keeps them
 # under .pkgfiles/rpm instead of /.
-# rpm2cpio 4.18 exits 1 on nfpm's rpms after writing the whole archive:
-# check for the last file instead.
+# rpm2cpio 4.18 exited 1 on the rpms Packyard wrote through nfpm (a wrong
+# PAYLOADSIZE, fixed 2026-11-29), after writing the whole archive: check
+# for the last file instead, so that older revisions can be measured too.
 (rpm2cpio "$work"/ref/rpm/*.el8.x86_64.rpm || true) | (cd "$pf/rpm" && cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
 [ -f "$pf/rpm/usr/lib/systemd/system/backplane-server.service" ]
 dpkg-deb -x "$work"/ref/deb/*.deb "$pf/deb"
