@@ -158,12 +158,12 @@ measure tar-cJ '*.tar.xz' tar "${tar_flags[@]}" -cJf "$work/out/tar-cJ/$name.tar
 measure tar-cz '*.tar.gz' tar "${tar_flags[@]}" -I 'gzip -9n' -cf "$work/out/tar-cz/$name.tar.gz" usr
 measure nfpm-cli-rpm '*.x86_64.rpm' "$work/bin/nfpm" pkg --config "$work/nfpm.yaml" --packager rpm --target "$work/out/nfpm-cli-rpm/"
 measure nfpm-cli-deb '*.deb' "$work/bin/nfpm" pkg --config "$work/nfpm.yaml" --packager deb --target "$work/out/nfpm-cli-deb/"
-for f in rpm:'*.x86_64.rpm' rpmspec:'*.x86_64.rpm' deb:'*.deb' rpkg:'*.rpkg' tarball:'*.tar.gz'; do
+for f in rpm:'*.x86_64.rpm' rpm+srpm:'*.x86_64.rpm' rpmspec:'*.x86_64.rpm' deb:'*.deb' rpkg:'*.rpkg' tarball:'*.tar.gz'; do
 	measure "packyard-${f%%:*}" "${f#*:}" "$pb" -format "${f%%:*}" -payload "$payload" -out "$work/out/packyard-${f%%:*}"
 done
 
 declare -A native=(
-	[packyard-rpm]=rpmbuild-bb [packyard-rpmspec]=rpmbuild-ba [nfpm-cli-rpm]=rpmbuild-bb
+	[packyard-rpm]=rpmbuild-bb [packyard-rpm+srpm]=rpmbuild-ba [packyard-rpmspec]=rpmbuild-ba [nfpm-cli-rpm]=rpmbuild-bb
 	[packyard-deb]=dpkg-deb [nfpm-cli-deb]=dpkg-deb
 	[packyard-rpkg]=tar-cJ [packyard-tarball]=tar-cz
 )
@@ -171,7 +171,7 @@ declare -A what=(
 	[rpmbuild-bb]="rpm, rpmbuild -bb" [rpmbuild-ba]="rpm+srpm, rpmbuild -ba"
 	[dpkg-deb]="deb, dpkg-deb --build" [tar-cJ]="tar.xz, tar cJ (xz -6)" [tar-cz]="tar.gz, tar + gzip -9"
 	[nfpm-cli-rpm]="rpm, nfpm v2.45.2 CLI" [nfpm-cli-deb]="deb, nfpm v2.45.2 CLI"
-	[packyard-rpm]="rpm, pack/rpm" [packyard-rpmspec]="rpm+srpm, pack/rpmspec + rpmbuild -ba"
+	[packyard-rpm]="rpm, pack/rpm" [packyard-rpm+srpm]="rpm+srpm, pack/rpm, one splice cache" [packyard-rpmspec]="rpm+srpm, pack/rpmspec + rpmbuild -ba"
 	[packyard-deb]="deb, pack/deb" [packyard-rpkg]="rpkg, pack/rpkg" [packyard-tarball]="tar.gz, pack/tarball"
 )
 

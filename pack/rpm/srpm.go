@@ -369,7 +369,9 @@ func parseChangelog(s string) ([]changelogEntry, error) {
 			return nil, fmt.Errorf("entry %q: want '* Www Mmm DD YYYY NAME'", line)
 		}
 		day, err := time.Parse("Mon Jan 2 2006", strings.Join(fields[:4], " "))
-		if err != nil || day.Year() < 1990 || day.Year() >= 3000 {
+		// rpmbuild takes any day from 1970 (SOURCE_DATE_EPOCH=0 gives one);
+		// the entry's time must fit rpm's 32-bit tag.
+		if err != nil || day.Year() < 1970 || day.Unix()+12*3600 > math.MaxUint32 {
 			return nil, fmt.Errorf("entry %q: bad date (want Www Mmm DD YYYY)", line)
 		}
 		// The name is the rest of the line after the date's four words.

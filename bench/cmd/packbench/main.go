@@ -5,14 +5,17 @@
 //
 // Usage:
 //
-//	packbench -format rpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR
+//	packbench -format rpm|rpm+srpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR
 //	packbench -make-payload MiB -payload FILE
 //
 // The payload is installed as one executable, /usr/bin/bench-payload (for
 // rpkg /opt/rudder/share/plugins/bench-payload/bin/bench-payload), in a
 // package named bench-payload, version 1.0.0, release 1, for x86_64/amd64.
 // The package is written into DIR (atomically: a temporary file renamed
-// into place) and its path printed. rpmspec writes an rpmbuild top dir
+// into place) and its path printed. rpm+srpm writes the rpm and then the
+// srpm as the default builder of `packyard package` does: pack/rpm for
+// both, one pack/splice cache, so the srpm copies the payload's blocks the
+// rpm compressed. rpmspec writes an rpmbuild top dir
 // under DIR, runs `rpmbuild -ba` (so it also writes the srpm, as the
 // rpmbuild builder of `packyard package` does) and removes the top dir.
 // Every timestamp is SOURCE_DATE_EPOCH, 0 when unset.
@@ -41,12 +44,13 @@ import (
 	"github.com/packyard/packyard/pack/rpkg"
 	"github.com/packyard/packyard/pack/rpm"
 	"github.com/packyard/packyard/pack/rpmspec"
+	"github.com/packyard/packyard/pack/splice"
 	"github.com/packyard/packyard/pack/tarball"
 )
 
 // Formats are the writers packbench can run, in the order the usage
 // message lists them.
-var Formats = []string{"rpm", "deb", "rpkg", "rpmspec", "tarball"}
+var Formats = []string{"rpm", "rpm+srpm", "deb", "rpkg", "rpmspec", "tarball"}
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -55,7 +59,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("packbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "", "the writer: rpm, deb, rpkg, rpmspec or tarball")
+	format := fs.String("format", "", "the writer: rpm, rpm+srpm, deb, rpkg, rpmspec or tarball")
 	payload := fs.String("payload", "", "the file to package")
 	out := fs.String("out", "", "the directory to write the package into")
 	makeMiB := fs.Int64("make-payload", 0, "write a payload of this many MiB to -payload, and nothing else")
@@ -74,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if fs.NArg() != 0 || *format == "" || *payload == "" || *out == "" {
-		fmt.Fprintln(stderr, "usage: packbench -format rpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR")
+		fmt.Fprintln(stderr, "usage: packbench -format rpm|rpm+srpm|deb|rpkg|rpmspec|tarball -payload FILE -out DIR")
 		return 2
 	}
 	mtime, err := sourceDateEpoch(os.Getenv("SOURCE_DATE_EPOCH"))
@@ -132,6 +136,8 @@ func Package(ctx context.Context, format, payload, dir string, mtime time.Time) 
 			return "", fmt.Errorf("rpkg: %w", err)
 		}
 		return p, nil
+	case "rpm+srpm":
+		return buildRPMAndSource(info, dir)
 	case "rpmspec":
 		return buildRPMSpec(ctx, info, dir)
 	default:
@@ -144,16 +150,39 @@ func Package(ctx context.Context, format, payload, dir string, mtime time.Time) 
 	return dst, nil
 }
 
-// buildRPMSpec is the rpmbuild builder: spec and SOURCES, then rpmbuild -ba.
-// rpmspec needs a source release for Source0; a one-file one stands in.
-func buildRPMSpec(ctx context.Context, info *pack.Info, dir string) (string, error) {
-	top, err := os.MkdirTemp(dir, ".rpmbuild-")
+// buildRPMAndSource is the default builder: the rpm, then the srpm from
+// the same Info, both with pack/rpm and one splice cache.
+func buildRPMAndSource(info *pack.Info, dir string) (string, error) {
+	work, err := os.MkdirTemp(dir, ".srpm-")
 	if err != nil {
-		return "", fmt.Errorf("rpmspec: %w", err)
+		return "", fmt.Errorf("rpm+srpm: %w", err)
 	}
-	defer os.RemoveAll(top)
-	tarName := filepath.Join(top, info.Name+"-"+info.Version+".tar.gz")
-	err = fsutil.WriteFile(tarName, 0o644, func(f io.Writer) error {
+	defer os.RemoveAll(work)
+	tarName, err := sourceRelease(info, work)
+	if err != nil {
+		return "", fmt.Errorf("rpm+srpm: %w", err)
+	}
+	top, err := rpmspec.Render(info, tarName)
+	if err != nil {
+		return "", err
+	}
+	p := rpm.Packager{Cache: splice.NewCache(filepath.Join(work, "splice"))}
+	dst := filepath.Join(dir, p.FileName(info))
+	if err := fsutil.WriteFile(dst, 0o644, func(f io.Writer) error { return p.Package(info, f) }); err != nil {
+		return "", fmt.Errorf("rpm: %w", err)
+	}
+	src := filepath.Join(dir, p.SourceFileName(info))
+	if err := fsutil.WriteFile(src, 0o644, func(f io.Writer) error { return p.Source(info, top, f) }); err != nil {
+		return "", fmt.Errorf("srpm: %w", err)
+	}
+	return dst, nil
+}
+
+// sourceRelease writes the one-file source release that stands in for
+// Source0 of the spec into dir.
+func sourceRelease(info *pack.Info, dir string) (string, error) {
+	tarName := filepath.Join(dir, info.Name+"-"+info.Version+".tar.gz")
+	err := fsutil.WriteFile(tarName, 0o644, func(f io.Writer) error {
 		return tarball.Write(f, tarball.Archive{
 			Prefix:  info.Name + "-" + info.Version,
 			MTime:   info.MTime,
@@ -161,7 +190,21 @@ func buildRPMSpec(ctx context.Context, info *pack.Info, dir string) (string, err
 		})
 	})
 	if err != nil {
-		return "", fmt.Errorf("rpmspec: source release: %w", err)
+		return "", fmt.Errorf("source release: %w", err)
+	}
+	return tarName, nil
+}
+
+// buildRPMSpec is the rpmbuild builder: spec and SOURCES, then rpmbuild -ba.
+func buildRPMSpec(ctx context.Context, info *pack.Info, dir string) (string, error) {
+	top, err := os.MkdirTemp(dir, ".rpmbuild-")
+	if err != nil {
+		return "", fmt.Errorf("rpmspec: %w", err)
+	}
+	defer os.RemoveAll(top)
+	tarName, err := sourceRelease(info, top)
+	if err != nil {
+		return "", fmt.Errorf("rpmspec: %w", err)
 	}
 	spec, err := rpmspec.Write(info, tarName, top)
 	if err != nil {

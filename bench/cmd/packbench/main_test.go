@@ -24,6 +24,7 @@ func TestPackageRoundTrip(t *testing.T) {
 		format, file, extract string
 	}{
 		{"rpm", "bench-payload-1.0.0-1.x86_64.rpm", `rpm2cpio "$1" | cpio -i --quiet --to-stdout "*usr/bin/bench-payload"`},
+		{"rpm+srpm", "bench-payload-1.0.0-1.x86_64.rpm", `rpm2cpio "$1" | cpio -i --quiet --to-stdout "*usr/bin/bench-payload"`},
 		{"rpmspec", "bench-payload-1.0.0-1.x86_64.rpm", `rpm2cpio "$1" | cpio -i --quiet --to-stdout "*usr/bin/bench-payload"`},
 		{"deb", "bench-payload_1.0.0-1_amd64.deb", `dpkg-deb --fsys-tarfile "$1" | tar -xOf - ./usr/bin/bench-payload`},
 		{"rpkg", "rudder-plugin-bench-payload-8.1.0-1.0.rpkg", `ar p "$1" files.txz | tar -xJOf - bin/bench-payload`},
@@ -47,15 +48,26 @@ func TestPackageRoundTrip(t *testing.T) {
 			if !bytes.Equal(out, want) {
 				t.Errorf("extracted %d bytes, want the %d of the payload", len(out), len(want))
 			}
-			// Only the package (and for rpmspec the srpm) is left.
+			// Only the package (and for rpm+srpm and rpmspec the srpm,
+			// which rpm must accept) is left.
 			entries, err := os.ReadDir(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
+			srpms := 0
 			for _, e := range entries {
-				if e.Name() != tt.file && !strings.HasSuffix(e.Name(), ".src.rpm") {
+				switch {
+				case strings.HasSuffix(e.Name(), ".src.rpm"):
+					srpms++
+					if out, err := exec.Command("rpm", "-K", "--nosignature", filepath.Join(dir, e.Name())).CombinedOutput(); err != nil {
+						t.Errorf("rpm -K %s: %v\n%s", e.Name(), err, out)
+					}
+				case e.Name() != tt.file:
 					t.Errorf("left behind: %s", e.Name())
 				}
+			}
+			if wantSRPM := strings.Contains(tt.format, "rpm") && tt.format != "rpm"; wantSRPM != (srpms == 1) {
+				t.Errorf("%d srpms written", srpms)
 			}
 		})
 	}
