@@ -4,8 +4,10 @@
 package pack
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"time"
 )
 
@@ -33,6 +35,26 @@ type Content struct {
 	Mode        fs.FileMode
 	Owner       string // default root
 	Group       string // default root
+}
+
+// CheckBody says whether a file entry has its bytes: Data, or a Source
+// that is a regular file (after symlinks). Writers check it before they
+// start writing, so that a bad entry fails with its destination named.
+func (c Content) CheckBody() error {
+	switch {
+	case c.Data != nil:
+		return nil
+	case c.Source == "":
+		return fmt.Errorf("%s: no source and no data", c.Destination)
+	}
+	st, err := os.Stat(c.Source)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Destination, err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: source %s is not a regular file", c.Destination, c.Source)
+	}
+	return nil
 }
 
 // Scripts are the maintainer scripts, in the target format's own terms:

@@ -3,7 +3,6 @@ package deb
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -151,18 +150,10 @@ func entries(info *pack.Info, changelog []byte) ([]*entry, error) {
 			if e.mode == 0 {
 				e.mode = 0o644
 			}
-			if c.Data != nil {
-				e.data = c.Data
-			} else if c.Source == "" {
-				return nil, fmt.Errorf("%s: no source and no data", c.Destination)
-			} else {
-				st, err := os.Stat(c.Source)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.Destination, err)
-				}
-				if !st.Mode().IsRegular() {
-					return nil, fmt.Errorf("%s: source %s is not a regular file", c.Destination, c.Source)
-				}
+			if err := c.CheckBody(); err != nil {
+				return nil, err
+			}
+			if e.data = c.Data; e.data == nil {
 				e.source = c.Source
 			}
 			if _, ok := byKey[e.key]; ok {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
+	"github.com/packyard/packyard/pack/internal/spool"
 	"github.com/packyard/packyard/pack/sign"
 	"github.com/packyard/packyard/pack/splice"
 )
@@ -62,7 +63,7 @@ func writePackage(info *pack.Info, cache *splice.Cache, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer d.f.Remove()
 	control, err := controlTarGz(info, es, d)
 	if err != nil {
 		return err
@@ -72,14 +73,14 @@ func writePackage(info *pack.Info, cache *splice.Cache, w io.Writer) error {
 	if signer != nil {
 		// debsign's _gpgorigin: an armored detached signature of the
 		// three members' bytes concatenated, which debsig-verify checks.
-		if err := d.rewind(); err != nil {
+		if err := d.f.Rewind(); err != nil {
 			return err
 		}
 		if err := signer.DetachArmored(io.MultiReader(bytes.NewReader(debianBinary), bytes.NewReader(control), d.f), &sig); err != nil {
 			return fmt.Errorf("_gpgorigin: %w", err)
 		}
 	}
-	if err := d.rewind(); err != nil {
+	if err := d.f.Rewind(); err != nil {
 		return err
 	}
 	a := &arWriter{w: w, mtime: info.MTime.Unix()}
@@ -144,22 +145,10 @@ func (a *arWriter) member(name string, size int64, r io.Reader) {
 // data is data.tar.gz, spooled to a temporary file, with what
 // control.tar.gz needs to know of it.
 type data struct {
-	f         *os.File
+	f         *spool.File
 	size      int64  // compressed bytes
 	md5sums   []byte // dpkg's md5sums file: "HEX  path" for each regular file
 	installed int64  // bytes of the regular files
-}
-
-func (d *data) rewind() error {
-	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("data.tar.gz: %w", err)
-	}
-	return nil
-}
-
-func (d *data) close() {
-	d.f.Close()
-	os.Remove(d.f.Name())
 }
 
 // countingWriter counts the bytes written through it.
@@ -180,14 +169,14 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 // compressor, or come compressed from cache when another package of the
 // build already carried them.
 func spoolData(es []*entry, mtime time.Time, cache *splice.Cache) (_ *data, err error) {
-	tmp, err := os.CreateTemp("", "packyard-deb-data-")
+	tmp, err := spool.Create("data.tar.gz", "packyard-deb-data-")
 	if err != nil {
-		return nil, fmt.Errorf("data.tar.gz: %w", err)
+		return nil, err
 	}
 	d := &data{f: tmp}
 	defer func() {
 		if err != nil {
-			d.close()
+			d.f.Remove()
 		}
 	}()
 	// Buffered: splice writes the inline bytes around each file in small

@@ -2,7 +2,6 @@ package rpm
 
 import (
 	"fmt"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -81,18 +80,10 @@ func files(contents []pack.Content) ([]*file, error) {
 				perm = 0o644
 			}
 			f.mode = perm | modeRegular
-			if c.Data != nil {
-				f.data = c.Data
-			} else if c.Source == "" {
-				return nil, fmt.Errorf("%s: no source and no data", c.Destination)
-			} else {
-				st, err := os.Stat(c.Source)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", c.Destination, err)
-				}
-				if !st.Mode().IsRegular() {
-					return nil, fmt.Errorf("%s: source %s is not a regular file", c.Destination, c.Source)
-				}
+			if err := c.CheckBody(); err != nil {
+				return nil, err
+			}
+			if f.data = c.Data; f.data == nil {
 				f.source = c.Source
 			}
 		default:

@@ -2,9 +2,6 @@ package rpm
 
 import (
 	"bytes"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -19,7 +16,6 @@ import (
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
 	"github.com/packyard/packyard/pack/rpmspec"
-	"github.com/packyard/packyard/pack/sign"
 	"github.com/packyard/packyard/pack/splice"
 )
 
@@ -124,82 +120,20 @@ func (p Packager) writeSource(info *pack.Info, top *rpmspec.Top, w io.Writer) er
 	if err != nil {
 		return err
 	}
-	var signer *sign.Key
-	if info.Signing != nil {
-		// Signed as of the package's time, as the binary rpm is.
-		if signer, err = sign.FromSigning(info.Signing); err != nil {
-			return err
-		}
-		signer = signer.WithTime(info.MTime)
+	signer, err := signerOf(info)
+	if err != nil {
+		return err
 	}
 	pl, err := spoolSourcePayload(fs, uint32(info.MTime.Unix()), p.Cache)
 	if err != nil {
 		return err
 	}
-	defer pl.close()
-
+	defer pl.f.Remove()
 	h, err := sourceHeader(info, top, fs, pl)
 	if err != nil {
 		return err
 	}
-	hb, err := h.bytes()
-	if err != nil {
-		return err
-	}
-	total := int64(len(hb)) + pl.size
-	if total > math.MaxInt32 {
-		return fmt.Errorf("header and payload are %d bytes; rpm's 32-bit size tags stop at 2 GiB", total)
-	}
-	s := newHeader(regionSignatures)
-	sha1sum, sha256sum := sha1.Sum(hb), sha256.Sum256(hb)
-	s.set(sigTagSHA1, str(hex.EncodeToString(sha1sum[:])))
-	s.set(sigTagSHA256, str(hex.EncodeToString(sha256sum[:])))
-	s.set(sigTagSize, int32s(uint32(total)))
-	s.set(sigTagPayloadSize, int32s(pl.archiveSize))
-	if signer != nil {
-		var sig bytes.Buffer
-		if err := signer.Detach(bytes.NewReader(hb), &sig); err != nil {
-			return err
-		}
-		s.set(sigTagRSA, bin(bytes.Clone(sig.Bytes())))
-	}
-	// The md5 (and the OpenPGP signature) cover header and payload: one
-	// pass over the spooled payload gives both.
-	if err := pl.rewind(); err != nil {
-		return err
-	}
-	md := md5.New()
-	whole := io.TeeReader(io.MultiReader(bytes.NewReader(hb), pl.f), md)
-	if signer != nil {
-		var sig bytes.Buffer
-		if err := signer.Detach(whole, &sig); err != nil {
-			return err
-		}
-		s.set(sigTagPGP, bin(sig.Bytes()))
-	} else if _, err := io.Copy(io.Discard, whole); err != nil {
-		return fmt.Errorf("payload: %w", err)
-	}
-	s.set(sigTagMD5, bin(md.Sum(nil)))
-	sb, err := s.bytes()
-	if err != nil {
-		return err
-	}
-	if err := pl.rewind(); err != nil {
-		return err
-	}
-	l := lead(info.Name + "-" + info.Version + "-" + release(info))
-	l[7] = 1 // the lead's type: source
-	for _, b := range [][]byte{l, sb, make([]byte, (8-len(sb)%8)%8), hb} {
-		if _, err := w.Write(b); err != nil {
-			return err
-		}
-	}
-	if n, err := io.Copy(w, pl.f); err != nil {
-		return fmt.Errorf("payload: %w", err)
-	} else if n != pl.size {
-		return fmt.Errorf("payload: copied %d of %d bytes", n, pl.size)
-	}
-	return nil
+	return assemble(w, info, h, pl, signer, true)
 }
 
 // i18n is a string of the header's i18n table's one locale ("C"), the
@@ -406,38 +340,17 @@ func firstLine(s string) string {
 // file, taking each file's size and digest. The sources' large files (the
 // binary) are spliced in from c, which the binary rpm of the same build
 // fills: the srpm does not compress the binary again.
-func spoolSourcePayload(fs []*srcFile, mtime uint32, c *splice.Cache) (_ *payload, err error) {
-	tmp, err := os.CreateTemp("", "packyard-srpm-payload-")
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	p := &payload{f: tmp}
-	defer func() {
-		if err != nil {
-			p.close()
+func spoolSourcePayload(fs []*srcFile, mtime uint32, c *splice.Cache) (*payload, error) {
+	return spoolArchive("srpm", mtime, c, func(arch *newc, z *splice.Writer) (uint64, error) {
+		var total uint64
+		for _, f := range fs {
+			if err := addSource(arch, z, f); err != nil {
+				return 0, fmt.Errorf("%s: %w", f.name, err)
+			}
+			total += uint64(f.size)
 		}
-	}()
-	sum := &countingHash{Hash: sha256.New()}
-	z := splice.NewWriter(io.MultiWriter(tmp, sum), c)
-	arch := &newc{w: z, mtime: mtime}
-	var total int64
-	for _, f := range fs {
-		if err := addSource(arch, z, f); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
-		}
-		total += int64(f.size)
-	}
-	if err := arch.close(); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	if err := z.Close(); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	if n := z.Uncompressed(); n > math.MaxInt32 {
-		return nil, fmt.Errorf("payload: %d bytes of files and cpio headers; rpm's 32-bit size tags stop at 2 GiB", n)
-	}
-	p.size, p.digest, p.filesSize, p.archiveSize = sum.n, sum.Sum(nil), uint32(total), uint32(z.Uncompressed())
-	return p, nil
+		return total, nil
+	})
 }
 
 // addSource writes f's cpio entry and sets f's size and digest.

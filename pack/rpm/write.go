@@ -2,6 +2,8 @@ package rpm
 
 import (
 	"bytes"
+	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
+	"github.com/packyard/packyard/pack/internal/spool"
 	"github.com/packyard/packyard/pack/rpmspec"
 	"github.com/packyard/packyard/pack/sign"
 	"github.com/packyard/packyard/pack/splice"
@@ -120,25 +123,44 @@ func writePackage(info *pack.Info, w io.Writer, c *splice.Cache) error {
 	if err != nil {
 		return err
 	}
-	var signer *sign.Key
-	if info.Signing != nil {
-		// Signed as of the package's time, not the clock's, so that the
-		// same key gives the same bytes on every run.
-		if signer, err = sign.FromSigning(info.Signing); err != nil {
-			return err
-		}
-		signer = signer.WithTime(info.MTime)
+	signer, err := signerOf(info)
+	if err != nil {
+		return err
 	}
 	p, err := spoolPayload(fs, c)
 	if err != nil {
 		return err
 	}
-	defer p.close()
-
+	defer p.f.Remove()
 	h, err := mainHeader(info, fs, p)
 	if err != nil {
 		return err
 	}
+	return assemble(w, info, h, p, signer, false)
+}
+
+// signerOf is info's signing key, signing as of the package's time, not
+// the clock's, so that the same key gives the same bytes on every run; nil
+// when the package is not signed.
+func signerOf(info *pack.Info) (*sign.Key, error) {
+	if info.Signing == nil {
+		return nil, nil
+	}
+	k, err := sign.FromSigning(info.Signing)
+	if err != nil {
+		return nil, err
+	}
+	return k.WithTime(info.MTime), nil
+}
+
+// assemble writes lead, signature header, header h and payload p to w.
+// The signature header holds the header's sha256, the size of header and
+// payload, the payload's uncompressed size and, when signer is set, the
+// OpenPGP signatures of the header and of header and payload. A source
+// package's also holds the header's sha1 and the md5 of header and
+// payload, as rpmbuild -bs writes them; a binary rpm's keeps the set nfpm
+// wrote.
+func assemble(w io.Writer, info *pack.Info, h *header, p *payload, signer *sign.Key, source bool) error {
 	hb, err := h.bytes()
 	if err != nil {
 		return err
@@ -147,36 +169,56 @@ func writePackage(info *pack.Info, w io.Writer, c *splice.Cache) error {
 	if total > math.MaxInt32 {
 		return fmt.Errorf("header and payload are %d bytes; rpm's 32-bit size tags stop at 2 GiB", total)
 	}
-	sum := sha256.Sum256(hb)
 	s := newHeader(regionSignatures)
+	sha256sum := sha256.Sum256(hb)
+	s.set(sigTagSHA256, str(hex.EncodeToString(sha256sum[:])))
 	s.set(sigTagSize, int32s(uint32(total)))
-	s.set(sigTagSHA256, str(hex.EncodeToString(sum[:])))
 	s.set(sigTagPayloadSize, int32s(p.archiveSize))
+	if source {
+		sha1sum := sha1.Sum(hb)
+		s.set(sigTagSHA1, str(hex.EncodeToString(sha1sum[:])))
+	}
 	if signer != nil {
 		var sig bytes.Buffer
 		if err := signer.Detach(bytes.NewReader(hb), &sig); err != nil {
 			return err
 		}
-		s.set(sigTagRSA, bin(bytes.Clone(sig.Bytes())))
-		sig.Reset()
-		if err := p.rewind(); err != nil {
+		s.set(sigTagRSA, bin(sig.Bytes()))
+	}
+	if signer != nil || source {
+		// The md5 and the OpenPGP signature cover header and payload: one
+		// pass over the spooled payload gives both.
+		if err := p.f.Rewind(); err != nil {
 			return err
 		}
-		if err := signer.Detach(io.MultiReader(bytes.NewReader(hb), p.f), &sig); err != nil {
-			return err
+		md := md5.New()
+		whole := io.TeeReader(io.MultiReader(bytes.NewReader(hb), p.f), md)
+		if signer != nil {
+			var sig bytes.Buffer
+			if err := signer.Detach(whole, &sig); err != nil {
+				return err
+			}
+			s.set(sigTagPGP, bin(sig.Bytes()))
+		} else if _, err := io.Copy(io.Discard, whole); err != nil {
+			return fmt.Errorf("payload: %w", err)
 		}
-		s.set(sigTagPGP, bin(sig.Bytes()))
+		if source {
+			s.set(sigTagMD5, bin(md.Sum(nil)))
+		}
 	}
 	sb, err := s.bytes()
 	if err != nil {
 		return err
 	}
-	if err := p.rewind(); err != nil {
+	if err := p.f.Rewind(); err != nil {
 		return err
 	}
-	nvr := info.Name + "-" + info.Version + "-" + release(info)
+	l := lead(info.Name + "-" + info.Version + "-" + release(info))
+	if source {
+		l[7] = 1 // the lead's type
+	}
 	// The signature header is padded to 8 bytes; the main header follows.
-	for _, b := range [][]byte{lead(nvr), sb, make([]byte, (8-len(sb)%8)%8), hb} {
+	for _, b := range [][]byte{l, sb, make([]byte, (8-len(sb)%8)%8), hb} {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
@@ -372,7 +414,7 @@ func changelogText(note string) string {
 // payload is the gzip'd cpio archive of the package's files, spooled to a
 // temporary file.
 type payload struct {
-	f         *os.File
+	f         *spool.File
 	size      int64  // compressed bytes
 	digest    []byte // sha256 of the compressed bytes
 	filesSize uint32 // the files' bytes (and symlink targets'), rpm's SIZE
@@ -381,18 +423,6 @@ type payload struct {
 	// output against. rpmpack wrote SIZE there, and rpm2cpio exited 1 on
 	// every package it wrote.
 	archiveSize uint32
-}
-
-func (p *payload) rewind() error {
-	if _, err := p.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("payload: %w", err)
-	}
-	return nil
-}
-
-func (p *payload) close() {
-	p.f.Close()
-	os.Remove(p.f.Name())
 }
 
 // countingHash counts and hashes what is written through it.
@@ -411,34 +441,51 @@ func (c *countingHash) Write(b []byte) (int, error) {
 // Large files are spliced in from c (see pack/splice), so that a binary
 // this package shares with others of the build is compressed once; c may
 // be nil.
-func spoolPayload(fs []*file, c *splice.Cache) (_ *payload, err error) {
-	tmp, err := os.CreateTemp("", "packyard-rpm-payload-")
+func spoolPayload(fs []*file, c *splice.Cache) (*payload, error) {
+	return spoolArchive("rpm", 0, c, func(arch *newc, z *splice.Writer) (uint64, error) {
+		var total uint64
+		for _, f := range fs {
+			if err := addToPayload(arch, z, f); err != nil {
+				return 0, fmt.Errorf("%s: %w", f.name, err)
+			}
+			if !f.isDir() {
+				total += uint64(size(f))
+			}
+		}
+		return total, nil
+	})
+}
+
+// spoolArchive writes a newc cpio archive (entries' mtime as given) through
+// splice's gzip -9 into a temporary file: add writes the entries and
+// returns the files' bytes, rpm's SIZE. The payload of the rpm and of the
+// srpm.
+func spoolArchive(kind string, mtime uint32, c *splice.Cache, add func(*newc, *splice.Writer) (uint64, error)) (_ *payload, err error) {
+	tmp, err := spool.Create("payload", "packyard-"+kind+"-payload-")
 	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
+		return nil, err
 	}
 	p := &payload{f: tmp}
 	defer func() {
 		if err != nil {
-			p.close()
+			p.f.Remove()
 		}
 	}()
 	sum := &countingHash{Hash: sha256.New()}
 	z := splice.NewWriter(io.MultiWriter(tmp, sum), c)
-	arch := &newc{w: z}
-	var total uint64
-	for _, f := range fs {
-		if err := addToPayload(arch, z, f); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
-		}
-		if !f.isDir() {
-			total += uint64(size(f))
-		}
+	arch := &newc{w: z, mtime: mtime}
+	total, err := add(arch, z)
+	if err != nil {
+		return nil, err
 	}
 	if err := arch.close(); err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
 	if err := z.Close(); err != nil {
 		return nil, fmt.Errorf("payload: %w", err)
+	}
+	if total > math.MaxInt32 {
+		return nil, fmt.Errorf("payload: %d bytes of files; rpm's 32-bit size tags stop at 2 GiB", total)
 	}
 	if n := z.Uncompressed(); n > math.MaxInt32 {
 		return nil, fmt.Errorf("payload: %d bytes of files and cpio headers; rpm's 32-bit size tags stop at 2 GiB", n)

@@ -109,32 +109,22 @@ func (z *Writer) File(r io.ReaderAt, size int64, tee io.Writer) (sum [32]byte, e
 	if z.err != nil {
 		return sum, z.err
 	}
-	if size < MinSize {
-		h := sha256.New()
-		w := io.MultiWriter(z, h)
-		if tee != nil {
-			w = io.MultiWriter(z, h, tee)
-		}
-		if n, err := io.Copy(w, io.NewSectionReader(r, 0, size)); err != nil || n != size {
-			// Part of the file may be in the stream already.
-			if err == nil {
-				err = fmt.Errorf("splice: read %d of %d bytes", n, size)
-			}
-			z.err = err
-			return sum, err
-		}
-		h.Sum(sum[:0])
-		return sum, nil
+	// A small file goes inline. A large one is read once first: its sum
+	// names its blocks in the cache, and the same pass takes the stream's
+	// CRC on.
+	small := size < MinSize
+	dst := io.Writer(z)
+	if !small {
+		dst = (*crcWriter)(&z.crc)
 	}
-	// The sum names the blocks in the cache, so it comes first; the same
-	// pass takes the stream's CRC on.
 	h := sha256.New()
-	w := io.MultiWriter(h, (*crcWriter)(&z.crc))
+	w := io.MultiWriter(dst, h)
 	if tee != nil {
-		w = io.MultiWriter(h, (*crcWriter)(&z.crc), tee)
+		w = io.MultiWriter(dst, h, tee)
 	}
 	if n, err := io.Copy(w, io.NewSectionReader(r, 0, size)); err != nil || n != size {
-		// The CRC has taken part of the file: the stream cannot go on.
+		// Part of the file is in the stream or its CRC already: the
+		// stream cannot go on.
 		if err == nil {
 			err = fmt.Errorf("splice: read %d of %d bytes", n, size)
 		}
@@ -142,6 +132,9 @@ func (z *Writer) File(r io.ReaderAt, size int64, tee io.Writer) (sum [32]byte, e
 		return sum, err
 	}
 	h.Sum(sum[:0])
+	if small {
+		return sum, nil
+	}
 	if z.err = z.start(); z.err != nil {
 		return sum, z.err
 	}
