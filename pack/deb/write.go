@@ -8,7 +8,6 @@ import (
 	"crypto/md5" //nolint:gosec // md5sums is dpkg's format, not a security check
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -229,20 +228,16 @@ func writeEntry(z *splice.Writer, e *entry, mtime time.Time, md5sums *bytes.Buff
 		body = bytes.NewReader(e.data)
 	case kindFile:
 		hdr.Typeflag = tar.TypeReg
-		if e.source == "" {
-			hdr.Size, body = int64(len(e.data)), bytes.NewReader(e.data)
-			break
+		data := e.data
+		if e.source == "" && data == nil {
+			data = []byte{} // an empty rendered file
 		}
-		src, err := os.Open(e.source)
+		r, size, closeBody, err := spool.Body(data, e.source)
 		if err != nil {
 			return err
 		}
-		defer src.Close()
-		st, err := src.Stat()
-		if err != nil {
-			return err
-		}
-		hdr.Size, body = st.Size(), src
+		defer closeBody()
+		hdr.Size, body = size, r
 	}
 	if err := writeTarHeader(z, hdr); err != nil {
 		return err

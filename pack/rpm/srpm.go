@@ -1,12 +1,10 @@
 package rpm
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/packyard/packyard/pack"
 	"github.com/packyard/packyard/pack/internal/nfpmutil"
+	"github.com/packyard/packyard/pack/internal/spool"
 	"github.com/packyard/packyard/pack/rpmspec"
 	"github.com/packyard/packyard/pack/splice"
 )
@@ -355,27 +354,11 @@ func spoolSourcePayload(fs []*srcFile, mtime uint32, c *splice.Cache) (*payload,
 
 // addSource writes f's cpio entry and sets f's size and digest.
 func addSource(arch *newc, z *splice.Writer, f *srcFile) error {
-	var (
-		r    io.ReaderAt
-		size int64
-	)
-	if f.data != nil {
-		r, size = bytes.NewReader(f.data), int64(len(f.data))
-	} else {
-		src, err := os.Open(f.path)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		st, err := src.Stat()
-		if err != nil {
-			return err
-		}
-		if !st.Mode().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", f.path)
-		}
-		r, size = src, st.Size()
+	r, size, closeBody, err := spool.Body(f.data, f.path)
+	if err != nil {
+		return err
 	}
+	defer closeBody()
 	if size > math.MaxInt32 {
 		return fmt.Errorf("%d bytes; rpm's 32-bit file sizes stop at 2 GiB", size)
 	}

@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"math"
-	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -515,24 +514,15 @@ func addToPayload(arch *newc, z *splice.Writer, f *file) error {
 		_, err := io.WriteString(z, f.linkTo)
 		return err
 	}
-	var (
-		body io.ReaderAt
-		n    int64
-	)
-	if f.source == "" {
-		body, n = bytes.NewReader(f.data), int64(len(f.data))
-	} else {
-		src, err := os.Open(f.source)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		st, err := src.Stat()
-		if err != nil {
-			return err
-		}
-		body, n = src, st.Size()
+	data := f.data
+	if f.source == "" && data == nil {
+		data = []byte{} // an empty rendered file
 	}
+	body, n, closeBody, err := spool.Body(data, f.source)
+	if err != nil {
+		return err
+	}
+	defer closeBody()
 	if n > math.MaxUint32 {
 		return fmt.Errorf("%d bytes; rpm's 32-bit file sizes stop at 4 GiB", n)
 	}

@@ -5,6 +5,7 @@
 package spool
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -38,4 +39,26 @@ func (f *File) Rewind() error {
 func (f *File) Remove() {
 	f.Close()
 	os.Remove(f.Name())
+}
+
+// Body is what a writer reads a file entry's bytes from: data when it is
+// not nil, else the regular file at path, opened once so that its size
+// and bytes agree. close releases the file.
+func Body(data []byte, path string) (r io.ReaderAt, size int64, close func() error, err error) {
+	if data != nil {
+		return bytes.NewReader(data), int64(len(data)), func() error { return nil }, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, err
+	}
+	return f, st.Size(), f.Close, nil
 }
