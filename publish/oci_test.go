@@ -299,12 +299,10 @@ func TestCACerts(t *testing.T) {
 func TestOCIStall(t *testing.T) {
 	reg := packtest.StartRegistry(t)
 	base, _ := ociBase(t, reg.Host)
-	u, _ := url.Parse("http://" + reg.Host)
-	rp := httputil.NewSingleHostReverseProxy(u)
 	release := make(chan struct{})
 	var mu sync.Mutex
 	stalled := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	host := interceptingProxy(t, reg.Host, func(w http.ResponseWriter, r *http.Request) bool {
 		mu.Lock()
 		stall := r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && stalled == 0
 		if stall {
@@ -314,13 +312,12 @@ func TestOCIStall(t *testing.T) {
 		if stall {
 			io.Copy(io.Discard, r.Body)
 			<-release
-			return
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	defer close(release) // before srv.Close, which waits for the stalled handler
-	host := strings.TrimPrefix(srv.URL, "http://")
+		return stall
+	})
+	// Before the proxy closes (a cleanup), which waits for the stalled
+	// handler.
+	defer close(release)
 	target := &buildspec.PublishTarget{Name: "images", Type: buildspec.PublishOCI,
 		Image: host + "/acme/backplane", Tags: []string{"{{version}}"}, Base: base,
 		Binaries: []string{"64bit_linux", "arm64_linux"}}
@@ -354,22 +351,18 @@ func TestOCIStall(t *testing.T) {
 func TestOCIForbidden(t *testing.T) {
 	reg := packtest.StartRegistry(t)
 	base, _ := ociBase(t, reg.Host)
-	u, _ := url.Parse("http://" + reg.Host)
-	rp := httputil.NewSingleHostReverseProxy(u)
 	var mu sync.Mutex
 	posts := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			mu.Lock()
-			posts++
-			mu.Unlock()
-			http.Error(w, `{"errors":[{"code":"DENIED","message":"no push for you"}]}`, http.StatusForbidden)
-			return
+	host := interceptingProxy(t, reg.Host, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost {
+			return false
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
+		mu.Lock()
+		posts++
+		mu.Unlock()
+		http.Error(w, `{"errors":[{"code":"DENIED","message":"no push for you"}]}`, http.StatusForbidden)
+		return true
+	})
 	target := &buildspec.PublishTarget{Name: "images", Type: buildspec.PublishOCI,
 		Image: host + "/acme/backplane", Tags: []string{"{{version}}"}, Base: base,
 		Binaries: []string{"64bit_linux"}, UsernameEnv: "REG_USER", PasswordEnv: "REG_PASS"}
@@ -395,4 +388,19 @@ func TestOCIForbidden(t *testing.T) {
 	if posts > 3 {
 		t.Errorf("%d upload starts: a 403 was retried", posts)
 	}
+}
+
+// interceptingProxy puts a server on 127.0.0.1 in front of the registry
+// at host and returns its host:port. intercept sees each request first;
+// what it does not answer (false) goes on to the registry.
+func interceptingProxy(t *testing.T, host string, intercept func(w http.ResponseWriter, r *http.Request) bool) string {
+	t.Helper()
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: host})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !intercept(w, r) {
+			rp.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
 }

@@ -380,31 +380,11 @@ func TestBadContents(t *testing.T) {
 	}
 }
 
-// TestNoTempFileLeft checks that the spooled data.tar.gz is removed, after
-// a package and after a failure.
+// TestNoTempFileLeft checks that the spooled data.tar.gz is removed, after a
+// package and after a failure.
 func TestNoTempFileLeft(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	info := &pack.Info{Name: "x", Version: "1", Arch: "amd64", MTime: packtest.CommitTime(),
-		Contents: []pack.Content{{Type: pack.File, Data: []byte("x"), Destination: "/x"}}}
-	if err := (Packager{}).Package(info, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := (Packager{}).Package(info, failingWriter{}); err == nil || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("writing to a failing writer: %v", err)
-	}
-	info.Contents = append(info.Contents, pack.Content{Type: pack.File, Source: filepath.Join(tmp, "gone"), Destination: "/y"})
-	if err := (Packager{}).Package(info, &bytes.Buffer{}); err == nil {
-		t.Fatal("a missing source succeeded")
-	}
-	if left, _ := os.ReadDir(tmp); len(left) != 0 {
-		t.Errorf("left in TMPDIR: %v", left)
-	}
+	packtest.NoTempFileLeft(t, "amd64", Packager{}.Package)
 }
-
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
 
 // TestHostIndependent checks the two places where the writer differs from
 // nfpm on purpose, so that a package does not depend on the build host: a

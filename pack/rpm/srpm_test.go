@@ -387,3 +387,16 @@ func TestSourceSharesCache(t *testing.T) {
 		t.Errorf("srpm from a changed cache entry: %v, want the cache's error", err)
 	}
 }
+
+// TestSourceNoTempFileLeft checks that the srpm's spooled payload is
+// removed, after a package and after a failure.
+func TestSourceNoTempFileLeft(t *testing.T) {
+	tarball := releaseTarball(t, "1")
+	packtest.NoTempFileLeft(t, "x86_64", func(info *pack.Info, w io.Writer) error {
+		top, err := rpmspec.Render(info, tarball)
+		if err != nil {
+			return err
+		}
+		return Packager{}.Source(info, top, w)
+	})
+}

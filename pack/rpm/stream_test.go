@@ -213,21 +213,5 @@ func TestBadContents(t *testing.T) {
 // TestNoTempFileLeft checks that the spooled payload is removed, after a
 // package and after a failure.
 func TestNoTempFileLeft(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	info := &pack.Info{Name: "x", Version: "1", Arch: "x86_64", MTime: packtest.CommitTime(),
-		Contents: []pack.Content{{Type: pack.File, Data: []byte("x"), Destination: "/x"}}}
-	if err := (Packager{}).Package(info, &bytes.Buffer{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := (Packager{}).Package(info, failingWriter{}); err == nil {
-		t.Fatal("writing to a failing writer succeeded")
-	}
-	if left, _ := os.ReadDir(tmp); len(left) != 0 {
-		t.Errorf("left in TMPDIR: %v", left)
-	}
+	packtest.NoTempFileLeft(t, "x86_64", Packager{}.Package)
 }
-
-type failingWriter struct{}
-
-func (failingWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
